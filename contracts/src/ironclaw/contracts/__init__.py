@@ -1,0 +1,1 @@
+"""IronClaw's wire format, shared by every service; the only package services import."""

@@ -1,0 +1,243 @@
+"""HTTP bodies: the gateway's public API (ARCHITECTURE section 4) and the ledger's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ironclaw.contracts.events import STREAM_ID_PATTERN, NewEvent, StoredEvent
+from ironclaw.contracts.models import (
+    ORDER_KEY_PATTERN,
+    THEATER_NAME_PATTERN,
+    AfterActionReport,
+    AttemptStatus,
+    GateResult,
+    OrderBudget,
+    OrderStatus,
+    RunSource,
+    RunStatus,
+    TokenUsage,
+)
+
+MAX_MESSAGE_CHARS = 20_000
+
+
+class Body(BaseModel):
+    """Base of request bodies: unknown fields are an error, so typos never pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class View(BaseModel):
+    """Base of response bodies."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class Problem(View):
+    """An RFC 9457 problem document (`application/problem+json`)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+
+
+# --- public: runs -----------------------------------------------------------------------------
+
+
+class ChatRequest(Body):
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    theater: str = Field(default="default", pattern=THEATER_NAME_PATTERN)
+    conversation_id: str | None = Field(default=None, max_length=200)
+    wait_s: float = Field(default=0, ge=0, le=120)
+    profile: str | None = Field(default=None, max_length=100)
+    playbook: str | None = Field(default=None, max_length=100)
+
+
+class OrderRequest(Body):
+    key: str = Field(pattern=ORDER_KEY_PATTERN)
+    objective: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    engine: str | None = Field(default=None, max_length=100)
+    profile: str | None = Field(default=None, max_length=100)
+    commands: list[str] = Field(default_factory=list, max_length=100)
+    depends_on: list[str] = Field(default_factory=list, max_length=100)
+    success_criteria: list[str] = Field(default_factory=list, max_length=100)
+    budget: OrderBudget | None = None
+
+
+class RunSubmission(Body):
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
+    theater: str = Field(default="default", pattern=THEATER_NAME_PATTERN)
+    orders: list[OrderRequest] | None = Field(default=None, min_length=1, max_length=200)
+    wait_s: float = Field(default=0, ge=0, le=120)
+    profile: str | None = Field(default=None, max_length=100)
+
+
+class RunLinks(View):
+    self: str
+    events: str
+
+
+class RunAccepted(View):
+    run_id: str
+    status: RunStatus
+    links: RunLinks
+
+
+class OrderSummary(View):
+    order_id: str
+    key: str
+    status: OrderStatus
+    attempt: int
+    objective: str
+
+
+class RunView(View):
+    run_id: str
+    status: RunStatus
+    theater: str
+    message: str
+    source: RunSource
+    conversation_id: str | None = None
+    planner: str | None = None
+    response: str | None = None
+    reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    orders: list[OrderSummary] = Field(default_factory=list)
+    tokens: TokenUsage = Field(default_factory=TokenUsage)
+    cost_usd: float = 0.0
+    version: int
+
+
+class AttemptView(View):
+    attempt: int
+    status: AttemptStatus
+    worker_id: str | None = None
+    branch: str | None = None
+    worktree: str | None = None
+    base_commit: str | None = None
+    commits: list[str] = Field(default_factory=list)
+    aar: AfterActionReport | None = None
+    reason: str | None = None
+    progress: float | None = None
+    tokens: TokenUsage = Field(default_factory=TokenUsage)
+    rescue_ref: str | None = None
+    issued_at: datetime
+    claimed_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    last_signal_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+
+
+class IntegrationView(View):
+    status: Literal["integrating", "integrated", "integration_failed"]
+    attempt: int
+    merged_commit: str | None = None
+    gates: list[GateResult] = Field(default_factory=list)
+    reason: str | None = None
+    output_tail: str = ""
+    artifact: str | None = None
+
+
+class OrderView(View):
+    order_id: str
+    run_id: str
+    theater: str
+    key: str
+    status: OrderStatus
+    objective: str
+    success_criteria: list[str] = Field(default_factory=list)
+    depends_on: list[str] = Field(default_factory=list)
+    engine: str | None = None
+    profile: str | None = None
+    commands: list[str] = Field(default_factory=list)
+    task_type: str | None = None
+    budget: OrderBudget
+    attempt: int
+    recovery_reason: str | None = None
+    attempts: list[AttemptView] = Field(default_factory=list)
+    integration: IntegrationView | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ApprovalRequest(Body):
+    decision: Literal["approve", "reject"]
+    approver: str = Field(min_length=1, max_length=200)
+    comment: str | None = Field(default=None, max_length=5000)
+
+
+# --- public: theaters -------------------------------------------------------------------------
+
+
+class TheaterCreate(Body):
+    name: str = Field(pattern=THEATER_NAME_PATTERN)
+    source: str = Field(min_length=1, max_length=2000, description="a local path or a git URL")
+    mainline: str = Field(default="main", min_length=1, max_length=200)
+
+
+class TheaterView(View):
+    name: str
+    source: str
+    mainline: str
+    head: str | None
+    path: str
+
+
+# --- ledger (internal) ------------------------------------------------------------------------
+
+
+class AppendRequest(Body):
+    """Append events to one stream if it is still at `expected_version` (None: any version)."""
+
+    stream_id: str = Field(pattern=STREAM_ID_PATTERN)
+    expected_version: int | None = Field(ge=0)
+    events: list[NewEvent] = Field(min_length=1, max_length=1000)
+
+
+class AppendResult(View):
+    stream_id: str
+    version: int
+    events: list[StoredEvent]
+    duplicate: bool = Field(
+        default=False, description="true when every event id was already stored: nothing written"
+    )
+
+
+class VersionConflict(Problem):
+    stream_id: str
+    expected_version: int | None
+    actual_version: int
+
+
+class StreamPage(View):
+    stream_id: str
+    version: int
+    events: list[StoredEvent]
+
+
+class FeedPage(View):
+    events: list[StoredEvent]
+    last_position: int = Field(description="pass as `after` to read on; unchanged when empty")
+
+
+class SnapshotView(View):
+    stream_id: str
+    version: int
+    state: dict[str, object]
+    created_at: datetime
+
+
+class OrderQuery(Body):
+    """Filters for listing Orders from the projection (patrols use these)."""
+
+    status: list[OrderStatus] = Field(default_factory=list)
+    run_id: str | None = None
+    theater: str | None = None
+    limit: int = Field(default=100, ge=1, le=1000)

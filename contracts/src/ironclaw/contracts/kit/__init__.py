@@ -1,0 +1,1 @@
+"""The small kit every service is built from: settings, logging, metrics, health, errors, auth."""
