@@ -201,6 +201,12 @@ class AppendRequest(Body):
     events: list[NewEvent] = Field(min_length=1, max_length=1000)
 
 
+class AppendBatch(Body):
+    """Appends to several streams in one transaction: all are written, or none."""
+
+    appends: list[AppendRequest] = Field(min_length=1, max_length=100)
+
+
 class AppendResult(View):
     stream_id: str
     version: int
@@ -208,6 +214,10 @@ class AppendResult(View):
     duplicate: bool = Field(
         default=False, description="true when every event id was already stored: nothing written"
     )
+
+
+class AppendBatchResult(View):
+    results: list[AppendResult]
 
 
 class VersionConflict(Problem):

@@ -141,10 +141,10 @@ class RunRejected(EventPayload):
 
 
 class RunCompleted(EventPayload):
+    """The Run settled successfully; its token and cost totals come from its attempts' AARs."""
+
     run_id: str
     response: str
-    tokens: TokenUsage = Field(default_factory=TokenUsage)
-    cost_usd: float = Field(default=0.0, ge=0)
 
 
 class RunFailed(EventPayload):

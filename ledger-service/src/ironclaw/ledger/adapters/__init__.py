@@ -1,0 +1,1 @@
+"""Database, broker and migration adapters."""

@@ -1,0 +1,1 @@
+"""The ledger's logic, free of web and database frameworks."""
