@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import httpx
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, SecretStr, ValidationError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 from ironclaw.contracts.api import (
@@ -135,7 +135,12 @@ class LedgerClient:
         if response.status_code == 404:
             raise LedgerNotFound(404, detail)
         if response.status_code == 409 and isinstance(body, dict):
-            raise LedgerConflict(VersionConflict.model_validate(body))
+            try:
+                conflict = VersionConflict.model_validate(body)
+            except ValidationError:
+                pass  # a 409 that is not a version conflict (e.g. a stale attempt): plain error
+            else:
+                raise LedgerConflict(conflict)
         raise LedgerError(response.status_code, detail)
 
 

@@ -70,14 +70,23 @@ def install_error_handling(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        structlog.get_logger().exception("http.unhandled_error", path=request.url.path)
-        return problem(500, "Internal error", "an unexpected error occurred; see the service log")
+        # Runs outside the request-id middleware (Starlette's outermost error middleware), so the
+        # id is taken from the request state that middleware stored, to tag both log and response.
+        request_id = getattr(request.state, "request_id", None) or new_id("req")
+        structlog.get_logger().exception(
+            "http.unhandled_error", path=request.url.path, request_id=request_id
+        )
+        detail = "an unexpected error occurred; see the service log"
+        response = problem(500, "Internal error", detail)
+        response.headers[REQUEST_ID_HEADER] = request_id
+        return response
 
     @app.middleware("http")
     async def _request_id(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request_id = request.headers.get(REQUEST_ID_HEADER) or new_id("req")
+        request.state.request_id = request_id
         with structlog.contextvars.bound_contextvars(request_id=request_id):
             response = await call_next(request)
         response.headers[REQUEST_ID_HEADER] = request_id
