@@ -1,4 +1,4 @@
-"""Builders of valid events for the ledger's tests (importable: `from ledger_support import ...`)."""
+"""Builders of valid events for the ledger's tests (`from ledger_support import ...`)."""
 
 from __future__ import annotations
 

@@ -90,7 +90,8 @@ def test_appenders_that_retry_on_conflict_fill_every_version_once(engine: Engine
     page = store.read_stream(stream)
     assert [e.version for e in page.events] == list(range(1, WRITERS * per_writer + 1))
     holders = Counter(e.data["holder"] for e in page.events)
-    assert len(holders) == WRITERS * per_writer and set(holders.values()) == {1}
+    assert len(holders) == WRITERS * per_writer
+    assert set(holders.values()) == {1}
 
 
 def test_concurrent_resends_of_one_append_store_it_once(engine: Engine) -> None:

@@ -151,11 +151,14 @@ def test_the_whole_lifecycle_is_visible_in_the_views(ledger: Ledger, engine: Eng
     views = Views(engine)
     order = views.order(first)
     assert order.status == "integrated"
-    assert order.integration is not None and order.integration.merged_commit == "c" * 40
-    assert order.attempts[0].aar is not None and order.attempts[0].aar.summary == "did it"
+    assert order.integration is not None
+    assert order.integration.merged_commit == "c" * 40
+    assert order.attempts[0].aar is not None
+    assert order.attempts[0].aar.summary == "did it"
     run = views.run(run_id)
     assert [o.status for o in run.orders] == ["integrated", "completed"]
-    assert run.tokens.input == 200 and run.tokens.output == 100
+    assert run.tokens.input == 200
+    assert run.tokens.output == 100
     assert run.cost_usd == pytest.approx(0.02)
     issued = views.orders(statuses=[], run_id=run_id, theater=None, limit=10)
     assert {o.order_id for o in issued} == {first, second}
@@ -177,7 +180,8 @@ def test_reissue_supersedes_the_previous_attempt(ledger: Ledger, engine: Engine)
         )
     order = Views(engine).order(order_id)
     assert [a.status for a in order.attempts] == ["superseded", "issued"]
-    assert order.attempt == 2 and order.status == "issued"
+    assert order.attempt == 2
+    assert order.status == "issued"
 
 
 def test_snapshots_are_taken_every_n_versions(engine: Engine) -> None:
@@ -201,7 +205,8 @@ def test_read_stream_and_feed(ledger: Ledger) -> None:
     run_id = ledger.new_run()
     ledger.append(run_id, [ev.RunPlanningStarted(run_id=run_id, planner="p")])
     page = ledger.store.read_stream(run_id, after_version=1)
-    assert [e.type for e in page.events] == ["RunPlanningStarted"] and page.version == 2
+    assert [e.type for e in page.events] == ["RunPlanningStarted"]
+    assert page.version == 2
     with pytest.raises(NotFound):
         ledger.store.read_stream(new_id("run"))
     everything = ledger.store.feed(after=0, limit=1000).events
