@@ -13,6 +13,9 @@ from ironclaw.contracts import events as ev
 from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.models import THEATER_NAME_PATTERN, RunSource
 
+# Every character PostgreSQL can store: NUL is refused (see the last test).
+STORABLE = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
+
 RUN_ID = new_id("run")
 ORDER_ID = new_id("ord")
 
@@ -283,7 +286,7 @@ def test_stream_names() -> None:
 # --- properties ---------------------------------------------------------------------------------
 
 
-@given(message=st.text(min_size=1, max_size=500))
+@given(message=st.text(STORABLE, min_size=1, max_size=500))
 def test_any_message_round_trips(message: str) -> None:
     payload = ev.RunReceived(run_id=RUN_ID, theater="default", message=message)
 
@@ -296,8 +299,10 @@ def test_any_message_round_trips(message: str) -> None:
 
 @given(
     theater=st.from_regex(THEATER_NAME_PATTERN, fullmatch=True),
-    reference=st.dictionaries(st.text(max_size=20), st.text(max_size=50), max_size=5),
-    author=st.none() | st.text(max_size=30),
+    reference=st.dictionaries(
+        st.text(STORABLE, max_size=20), st.text(STORABLE, max_size=50), max_size=5
+    ),
+    author=st.none() | st.text(STORABLE, max_size=30),
 )
 def test_any_valid_theater_and_source_round_trip(
     theater: str, reference: dict[str, str], author: str | None
@@ -319,7 +324,7 @@ def test_any_invalid_theater_is_refused(theater: str) -> None:
 
 @given(
     progress=st.none() | st.floats(min_value=0, max_value=1),
-    note=st.text(max_size=200),
+    note=st.text(STORABLE, max_size=200),
     tool_calls=st.integers(min_value=0, max_value=2**53),
 )
 def test_any_signal_round_trips(progress: float | None, note: str, tool_calls: int) -> None:
@@ -327,3 +332,12 @@ def test_any_signal_round_trips(progress: float | None, note: str, tool_calls: i
         order_id=ORDER_ID, attempt=1, progress=progress, note=note, tool_calls=tool_calls
     )
     assert _json_round_trip(ev.NewEvent.of(payload)).payload() == payload
+
+
+@pytest.mark.parametrize("text", ["a\x00b", "\ud800"])
+def test_event_data_that_cannot_be_stored_is_refused(text: str) -> None:
+    payload = ev.RunReceived(
+        run_id="run_x", theater="default", message="m", source=RunSource(reference={"k": text})
+    )
+    with pytest.raises(ValidationError, match="NUL"):
+        ev.NewEvent.of(payload)

@@ -387,6 +387,23 @@ class DispatchRefused(EventPayload):
     reason: str
 
 
+def _unstorable(value: object) -> bool:
+    """NUL and lone surrogates cannot be stored as PostgreSQL text or JSONB, nor sent as UTF-8."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return True
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(item) for item in value)
+    return False
+
+
 # --- envelopes --------------------------------------------------------------------------------
 
 
@@ -409,7 +426,12 @@ class NewEvent(Frozen):
     def _normalise_data(cls, values: Any) -> Any:
         if isinstance(values, dict) and isinstance(values.get("type"), str):
             payload = parse_payload(values["type"], values.get("data") or {})
-            return {**values, "data": payload.model_dump(mode="json")}
+            data = payload.model_dump(mode="json")
+            if _unstorable(data):
+                raise ValueError(
+                    "event data must not contain NUL (\\u0000) or unpaired surrogate characters"
+                )
+            return {**values, "data": data}
         return values
 
     @classmethod
