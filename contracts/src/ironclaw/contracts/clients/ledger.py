@@ -120,7 +120,7 @@ class LedgerClient:
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         @retry(
             retry=retry_if_exception_type(httpx.TransportError),
-            wait=wait_exponential_jitter(initial=0.1, max=2.0),
+            wait=wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.1),
             stop=stop_after_delay(self._retry_for_s),
             reraise=True,
         )
