@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from ledger_support import Ledger
 from sqlalchemy import Engine, func, select
@@ -10,6 +12,7 @@ from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import AppendRequest
 from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.kit.errors import NotFound
+from ironclaw.contracts.kit.metrics import create_metrics
 from ironclaw.ledger.adapters.event_store import EventStore, IdReused, VersionConflictError
 from ironclaw.ledger.adapters.tables import events, outbox, runs
 from ironclaw.ledger.adapters.views import Views
@@ -228,3 +231,21 @@ def test_theaters_project_their_mainline_head(ledger: Ledger, engine: Engine) ->
     with pytest.raises(EventRefused):
         ledger.append(stream, [ev.TheaterRegistered(name="demo", source="/x", path="/y")])
     assert count(engine, runs) == 0
+
+
+def test_appends_and_refusals_are_counted_in_statsd(engine: Engine) -> None:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    metrics = create_metrics("ledger", "127.0.0.1", receiver.getsockname()[1])
+    ledger = Ledger(EventStore(engine, metrics=metrics))
+    run_id = ledger.new_run()
+    with pytest.raises(VersionConflictError):
+        ledger.append(run_id, [ev.RunCancelled(run_id=run_id)], expected=0)
+    packets = set()
+    while not {"append.events", "append.VersionConflictError"} <= {
+        p.split(":")[0].removeprefix("ironclaw.ledger.") for p in packets
+    }:
+        packets.add(receiver.recv(1024).decode())
+    assert "ironclaw.ledger.append.events:1|c" in packets
+    receiver.close()

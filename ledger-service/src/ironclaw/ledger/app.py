@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from ironclaw.contracts.kit.auth import internal_token_guard
 from ironclaw.contracts.kit.errors import install_error_handling
 from ironclaw.contracts.kit.health import health_router
+from ironclaw.contracts.kit.metrics import create_metrics
 from ironclaw.ledger.adapters.database import create_db_engine
 from ironclaw.ledger.adapters.event_store import EventStore
 from ironclaw.ledger.adapters.views import Views
@@ -25,7 +26,11 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     ledger = Ledger(
         settings=settings,
         engine=engine,
-        store=EventStore(engine, snapshot_every=settings.snapshot_every),
+        store=EventStore(
+            engine,
+            snapshot_every=settings.snapshot_every,
+            metrics=create_metrics("ledger", settings.statsd_host, settings.statsd_port),
+        ),
         views=Views(engine),
     )
 

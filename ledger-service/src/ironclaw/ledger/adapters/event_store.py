@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +25,7 @@ from ironclaw.contracts.api import AppendRequest, AppendResult, FeedPage, Snapsh
 from ironclaw.contracts.events import StoredEvent
 from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.kit.errors import NotFound
+from ironclaw.contracts.kit.metrics import Metrics, NullMetrics, timed
 from ironclaw.contracts.subscriptions import messages_for
 from ironclaw.ledger.adapters.database import is_postgres, read_snapshot, write_transaction
 from ironclaw.ledger.adapters.sql_store import SqlStore
@@ -33,6 +35,7 @@ from ironclaw.ledger.domain.records import EventRecord, LedgerError, check_strea
 from ironclaw.ledger.domain.snapshots import take_snapshot
 
 ANY_VERSION_RETRIES = 5
+log = structlog.get_logger()
 
 
 class VersionConflictError(LedgerError):
@@ -63,12 +66,37 @@ class _Pending:
 
 
 class EventStore:
-    def __init__(self, engine: Engine, *, snapshot_every: int = 100) -> None:
+    def __init__(
+        self, engine: Engine, *, snapshot_every: int = 100, metrics: Metrics | None = None
+    ) -> None:
         self._engine = engine
         self._snapshot_every = snapshot_every
+        self._metrics = metrics or NullMetrics()
 
     def append(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
         """Append to one or more streams atomically; see the module docstring."""
+        try:
+            with timed(self._metrics, "append.latency"):
+                results = self._append_with_retries(requests)
+        except LedgerError as refusal:
+            self._metrics.incr(f"append.{type(refusal).__name__}")
+            log.info("ledger.append.refused", reason=refusal.detail, status=refusal.status)
+            raise
+        for result in results:
+            if result.duplicate:
+                self._metrics.incr("append.duplicates")
+                continue
+            self._metrics.incr("append.events", len(result.events))
+            log.info(
+                "ledger.events.appended",
+                stream_id=result.stream_id,
+                types=[e.type for e in result.events],
+                version=result.version,
+                position=result.events[-1].position,
+            )
+        return results
+
+    def _append_with_retries(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
         for _ in range(ANY_VERSION_RETRIES):
             try:
                 return self._append_once(requests)
