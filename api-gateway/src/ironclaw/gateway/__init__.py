@@ -1,0 +1,1 @@
+"""The public gateway: the only HTTP API users and webhooks reach."""

@@ -1,0 +1,1 @@
+"""The co service: METE planning of Runs into Orders."""

@@ -1,0 +1,1 @@
+"""The duty officer service: garrison-wide patrol of overdue Orders and budgets."""

@@ -1,0 +1,1 @@
+"""The integration service: gates accepted attempts and promotes them to mainline."""

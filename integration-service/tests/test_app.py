@@ -1,0 +1,60 @@
+"""The integration service's health endpoint, settings and Celery configuration."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ironclaw.integration.app import create_app, create_celery
+from ironclaw.integration.config import Settings
+
+
+def test_health_names_the_service() -> None:
+    response = TestClient(create_app(Settings())).get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "service": "integration"}
+    assert response.headers["X-Request-Id"].startswith("req_")
+
+
+def test_settings_come_from_ironclaw_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IRONCLAW_HTTP_PORT", "9100")
+    monkeypatch.setenv("IRONCLAW_LEDGER_URL", "http://ledger.test:8001")
+    monkeypatch.setenv("IRONCLAW_BROKER_URL", "redis://broker.test:6379/0")
+
+    settings = Settings()
+
+    assert settings.service_name == "integration"
+    assert settings.http_port == 9100
+    assert settings.ledger_url == "http://ledger.test:8001"
+    assert settings.broker_url == "redis://broker.test:6379/0"
+
+
+def test_port_defaults_to_8013(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IRONCLAW_HTTP_PORT", raising=False)
+
+    assert Settings().http_port == 8013
+
+
+def test_celery_acks_late_takes_one_message_at_a_time_and_speaks_json_only() -> None:
+    conf = create_celery(Settings(broker_url="memory://")).conf
+
+    assert conf.task_acks_late is True
+    assert conf.task_reject_on_worker_lost is True
+    assert conf.worker_prefetch_multiplier == 1
+    assert conf.task_serializer == "json"
+    assert list(conf.accept_content) == ["json"]
+    assert conf.task_default_queue == "integration"
+
+
+def test_a_redis_broker_gets_a_visibility_timeout() -> None:
+    conf = create_celery(Settings(broker_url="redis://127.0.0.1:6379/0")).conf
+
+    assert conf.broker_transport_options == {"visibility_timeout": 7200}
+
+
+def test_celery_refuses_a_missing_broker_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("IRONCLAW_BROKER_URL", raising=False)
+
+    with pytest.raises(ValueError, match="IRONCLAW_BROKER_URL is not set"):
+        create_celery(Settings())

@@ -1,0 +1,1 @@
+"""The learning service: routing policy and preferences learned from outcomes."""

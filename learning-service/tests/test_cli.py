@@ -1,0 +1,101 @@
+"""`ironclaw-learning`: its help, and `serve` and `worker` running as real processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from ironclaw.learning.cli import create_cli
+
+SCRIPT = Path(sys.executable).with_name("ironclaw-learning")
+
+COMMANDS = ("serve", "worker")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def start(*args: str, **env: str) -> subprocess.Popen[bytes]:
+    environment = {**os.environ, "IRONCLAW_HTTP_HOST": "127.0.0.1", **env}
+    return subprocess.Popen(
+        [SCRIPT, *args], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def wait_for_health(port: int, process: subprocess.Popen[bytes], deadline_s: float) -> str:
+    """Poll `/health` until it answers; returns the service name it reports."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1].decode()
+        try:
+            response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1.0)
+        except httpx.TransportError:
+            time.sleep(0.05)
+            continue
+        assert response.status_code == 200
+        service: str = response.json()["service"]
+        return service
+    raise AssertionError(f"/health on port {port} did not answer within {deadline_s}s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> str:
+    """SIGTERM, then the process's stderr once it has exited."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    return stderr.decode()
+
+
+def test_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(create_cli(), ["--help"])
+
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+
+
+def test_serve_answers_health_until_sigterm() -> None:
+    port = free_port()
+    process = start("serve", IRONCLAW_HTTP_PORT=str(port), IRONCLAW_INTERNAL_TOKEN="s3cret")
+    try:
+        assert wait_for_health(port, process, deadline_s=30) == "learning"
+    finally:
+        stderr = stop(process)
+
+    assert process.returncode in (0, -signal.SIGTERM), stderr
+
+
+def test_worker_refuses_to_start_without_a_broker() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "IRONCLAW_BROKER_URL"}
+
+    result = subprocess.run([SCRIPT, "worker"], env=env, capture_output=True, timeout=60)
+
+    assert result.returncode == 2
+    assert "IRONCLAW_BROKER_URL is not set" in result.stderr.decode()
+
+
+def test_worker_runs_and_answers_health_until_sigterm() -> None:
+    port = free_port()
+    process = start(
+        "worker",
+        "--concurrency=1",
+        IRONCLAW_BROKER_URL="memory://",
+        IRONCLAW_HTTP_PORT=str(port),
+    )
+    try:
+        assert wait_for_health(port, process, deadline_s=30) == "learning"
+    finally:
+        stderr = stop(process)
+
+    assert process.returncode == 0, stderr

@@ -1,0 +1,1 @@
+"""The observer service: patrols theaters for stalled attempts and orphaned worktrees."""

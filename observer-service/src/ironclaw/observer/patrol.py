@@ -1,0 +1,22 @@
+"""The observer patrol loop.
+
+A placeholder until the real patrol lands: each round only logs `observer.patrol.idle`.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ironclaw.contracts.kit.logging import get_logger
+from ironclaw.observer.config import Settings
+
+
+def run_patrol(settings: Settings, stop: threading.Event) -> int:
+    """Log one idle round every `patrol_interval_s` until `stop` is set; returns the rounds."""
+    log = get_logger()
+    rounds = 0
+    while True:
+        rounds += 1
+        log.info("observer.patrol.idle", round=rounds, interval_s=settings.patrol_interval_s)
+        if stop.wait(settings.patrol_interval_s):
+            return rounds

@@ -1,0 +1,1 @@
+"""The sentinel service: audits the duty officer's patrol, backlog and failover."""

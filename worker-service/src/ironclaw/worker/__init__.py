@@ -1,0 +1,1 @@
+"""The worker service: executes Order attempts with disposable agent units."""
