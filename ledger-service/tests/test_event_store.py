@@ -249,3 +249,12 @@ def test_appends_and_refusals_are_counted_in_statsd(engine: Engine) -> None:
         packets.add(receiver.recv(1024).decode())
     assert "ironclaw.ledger.append.events:1|c" in packets
     receiver.close()
+
+
+def test_an_event_id_repeated_within_an_append_is_refused(ledger: Ledger) -> None:
+    run_id = ledger.new_run()
+    repeated = ev.NewEvent.of(ev.RunCancelRequested(run_id=run_id))
+    request = AppendRequest(stream_id=run_id, expected_version=1, events=[repeated, repeated])
+    with pytest.raises(EventRefused, match="unique within an append"):
+        ledger.store.append([request])
+    assert ledger.store.stream_version(run_id) == 1

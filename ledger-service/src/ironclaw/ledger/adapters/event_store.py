@@ -12,6 +12,7 @@ appenders serialise only for the final insert. SQLite has one writer at a time a
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from ironclaw.ledger.adapters.database import is_postgres, read_snapshot, write_
 from ironclaw.ledger.adapters.sql_store import SqlStore
 from ironclaw.ledger.adapters.tables import events, outbox, snapshots
 from ironclaw.ledger.domain.projector import project
-from ironclaw.ledger.domain.records import EventRecord, LedgerError, check_stream
+from ironclaw.ledger.domain.records import EventRecord, EventRefused, LedgerError, check_stream
 from ironclaw.ledger.domain.snapshots import take_snapshot
 
 ANY_VERSION_RETRIES = 5
@@ -97,18 +98,22 @@ class EventStore:
         return results
 
     def _append_with_retries(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
-        for _ in range(ANY_VERSION_RETRIES):
+        _refuse_repeated_ids(requests)
+        for attempt in range(1, ANY_VERSION_RETRIES + 1):
             try:
                 return self._append_once(requests)
-            except IntegrityError:
+            except IntegrityError as error:
                 # A concurrent appender won a version (or stored one of our ids) first.
                 stored = self._stored_results(requests)
                 if stored is not None:
                     return stored
                 self._raise_first_conflict(requests)
-        raise VersionConflictError(
-            requests[0].stream_id, None, self.stream_version(requests[0].stream_id)
-        )
+                racing = any(r.expected_version is None for r in requests)
+                if not racing or attempt == ANY_VERSION_RETRIES:
+                    raise EventRefused(
+                        f"the append violates a ledger constraint: {error.orig}"
+                    ) from error
+        raise AssertionError("unreachable")
 
     def _append_once(self, requests: Sequence[AppendRequest]) -> list[AppendResult]:
         now = datetime.now(UTC)
@@ -236,6 +241,13 @@ class EventStore:
         if row is None:
             raise NotFound(f"stream {stream_id!r} has no snapshot yet")
         return SnapshotView.model_validate(dict(row))
+
+
+def _refuse_repeated_ids(requests: Sequence[AppendRequest]) -> None:
+    counts = Counter(event.id for request in requests for event in request.events)
+    repeated = sorted(event_id for event_id, seen in counts.items() if seen > 1)
+    if repeated:
+        raise EventRefused(f"event ids must be unique within an append; repeated: {repeated}")
 
 
 def _stream_version(connection: Connection, stream_id: str) -> int:
