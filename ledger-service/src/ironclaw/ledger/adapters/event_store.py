@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from ironclaw.contracts.api import AppendRequest, AppendResult, FeedPage, SnapshotView, StreamPage
-from ironclaw.contracts.events import StoredEvent
+from ironclaw.contracts.events import EventMetadata, StoredEvent
 from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.kit.errors import NotFound
 from ironclaw.contracts.kit.metrics import Metrics, NullMetrics, timed
@@ -127,13 +127,11 @@ class EventStore:
             outbox_rows: list[dict[str, Any]] = []
             snapshot_rows: list[dict[str, Any]] = []
             for request in requests:
-                duplicate = _stored_result(connection, request)
-                if duplicate is not None:
-                    pending.append(_Pending(request, [], duplicate))
+                stored_version, any_stored = _stream_head(connection, request)
+                if any_stored:
+                    pending.append(_Pending(request, [], _stored_result(connection, request)))
                     continue
-                current = versions.get(request.stream_id)
-                if current is None:
-                    current = _stream_version(connection, request.stream_id)
+                current = versions.get(request.stream_id, stored_version)
                 if request.expected_version is not None and request.expected_version != current:
                     raise VersionConflictError(request.stream_id, request.expected_version, current)
                 rows = []
@@ -250,6 +248,19 @@ def _refuse_repeated_ids(requests: Sequence[AppendRequest]) -> None:
         raise EventRefused(f"event ids must be unique within an append; repeated: {repeated}")
 
 
+def _stream_head(connection: Connection, request: AppendRequest) -> tuple[int, bool]:
+    """The stream's version and whether any of the request's event ids is stored: one query."""
+    version = (
+        select(func.coalesce(func.max(events.c.version), 0))
+        .where(events.c.stream_id == request.stream_id)
+        .scalar_subquery()
+    )
+    ids = [event.id for event in request.events]
+    any_stored = select(events.c.position).where(events.c.id.in_(ids)).exists()
+    found = connection.execute(select(version, any_stored)).one()
+    return int(found[0]), bool(found[1])
+
+
 def _stream_version(connection: Connection, stream_id: str) -> int:
     found = connection.execute(
         select(func.max(events.c.version)).where(events.c.stream_id == stream_id)
@@ -295,15 +306,14 @@ def _result(item: _Pending, positions: dict[str, int]) -> AppendResult:
 
 
 def _stored_event(row: Any) -> StoredEvent:
-    return StoredEvent.model_validate(
-        {
-            "id": row["id"],
-            "type": row["type"],
-            "data": row["data"],
-            "metadata": row["metadata"],
-            "stream_id": row["stream_id"],
-            "version": row["version"],
-            "position": row["position"],
-            "recorded_at": row["recorded_at"],
-        }
+    """An event as stored. It was validated when appended, so it is not parsed again here."""
+    return StoredEvent.model_construct(
+        id=row["id"],
+        type=row["type"],
+        data=row["data"],
+        metadata=EventMetadata.model_construct(**row["metadata"]),
+        stream_id=row["stream_id"],
+        version=row["version"],
+        position=row["position"],
+        recorded_at=row["recorded_at"],
     )

@@ -16,6 +16,7 @@ import structlog
 from celery import Celery
 from sqlalchemy import Engine, func, select, update
 
+from ironclaw.contracts.kit.celery import publisher_config
 from ironclaw.ledger.adapters.database import is_postgres, write_transaction
 from ironclaw.ledger.adapters.tables import outbox
 
@@ -37,12 +38,7 @@ class CeleryPublisher:
 
     def __init__(self, broker_url: str) -> None:
         self._app = Celery("ironclaw-relay", broker=broker_url, set_as_current=False)
-        self._app.conf.update(
-            task_serializer="json",
-            accept_content=["json"],
-            broker_connection_retry_on_startup=True,
-            broker_transport_options={"visibility_timeout": 7200},
-        )
+        self._app.conf.update(publisher_config(broker_url))
 
     def publish(self, *, task: str, queue: str, payload: dict[str, Any], message_id: str) -> None:
         self._app.send_task(task, kwargs={"payload": payload}, queue=queue, task_id=message_id)

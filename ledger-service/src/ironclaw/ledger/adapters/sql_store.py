@@ -17,21 +17,27 @@ TABLES: dict[str, Table] = {
 
 
 class SqlStore:
-    """Reads rows `FOR UPDATE` (on Postgres) on first use, keeps them, writes changes on flush."""
+    """Reads rows `FOR UPDATE` (on Postgres) on first use, keeps them, writes changes on flush.
+
+    It remembers each row as read, so a flush updates only the columns an append changed. The
+    copy is shallow: the projector assigns new values to columns and never edits a JSON value in
+    place (if it did, the live row would miss the edit and `check` would report the drift).
+    """
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self._lock_rows = is_postgres(connection)
         self._rows: dict[tuple[str, Key], Row | None] = {}
-        self._stored: set[tuple[str, Key]] = set()
+        self._stored: dict[tuple[str, Key], Row] = {}
         self._dirty: dict[tuple[str, Key], Row] = {}
 
     def get(self, table: str, key: Key) -> Row | None:
         slot = (table, key)
         if slot not in self._rows:
-            self._rows[slot] = self._load(table, key)
-            if self._rows[slot] is not None:
-                self._stored.add(slot)
+            loaded = self._load(table, key)
+            if loaded is not None:
+                self._stored[slot] = dict(loaded)
+            self._rows[slot] = loaded
         return self._rows[slot]
 
     def put(self, table: str, row: Row) -> None:
@@ -40,15 +46,22 @@ class SqlStore:
         self._dirty[slot] = row
 
     def flush(self) -> None:
-        for (table_name, key), row in self._dirty.items():
+        """Insert new rows; update only the columns that changed in rows read before."""
+        for slot, row in self._dirty.items():
+            table_name, key = slot
             table = TABLES[table_name]
-            if (table_name, key) in self._stored:
-                self._connection.execute(
-                    update(table).where(_matches(table_name, table, key)).values(row)
-                )
-            else:
+            stored = self._stored.get(slot)
+            if stored is None:
                 self._connection.execute(insert(table).values(row))
-                self._stored.add((table_name, key))
+            else:
+                changed = {
+                    column: value for column, value in row.items() if stored.get(column) != value
+                }
+                if changed:
+                    self._connection.execute(
+                        update(table).where(_matches(table_name, table, key)).values(changed)
+                    )
+            self._stored[slot] = dict(row)
         self._dirty.clear()
 
     def _load(self, table_name: str, key: Key) -> Row | None:
