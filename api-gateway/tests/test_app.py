@@ -1,4 +1,8 @@
-"""The gateway's HTTP surface: health, readiness against real local servers, request ids."""
+"""The gateway's readiness against real local servers, and its request ids.
+
+Health, settings and the default port, which every service shares, are checked in
+tests/contract/test_service_apps.py.
+"""
 
 from __future__ import annotations
 
@@ -74,30 +78,6 @@ def redis_server() -> Iterator[socketserver.ThreadingTCPServer]:
 
 def client_for(**overrides: object) -> TestClient:
     return TestClient(create_app(Settings(**overrides)))  # type: ignore[arg-type]
-
-
-def test_health_names_the_service() -> None:
-    response = client_for().get("/health")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "service": "gateway"}
-
-
-def test_settings_come_from_ironclaw_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IRONCLAW_HTTP_PORT", "9100")
-    monkeypatch.setenv("IRONCLAW_LEDGER_URL", "http://ledger.test:8001")
-
-    settings = Settings()
-
-    assert settings.service_name == "gateway"
-    assert settings.http_port == 9100
-    assert settings.ledger_url == "http://ledger.test:8001"
-
-
-def test_default_port_is_8000(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("IRONCLAW_HTTP_PORT", raising=False)
-
-    assert Settings().http_port == 8000
 
 
 def test_ready_is_503_with_a_reason_when_the_ledger_port_is_closed() -> None:

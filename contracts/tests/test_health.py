@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from ironclaw.contracts.kit.health import ReadinessCheck, health_router
+from ironclaw.contracts.kit.health import ReadinessCheck, health_app, health_router
 
 
 def _client(checks: Mapping[str, ReadinessCheck] | None = None) -> TestClient:
@@ -76,3 +76,19 @@ def test_ready_runs_the_checks_on_every_call() -> None:
     assert client.get("/ready").status_code == 503
     state["up"] = True
     assert client.get("/ready").status_code == 200
+
+
+def test_a_service_app_has_health_ready_problem_json_and_request_ids() -> None:
+    app = health_app("IronClaw probe", "probe", {"broker": _database_down})
+    client = TestClient(app)
+
+    health = client.get("/health")
+    ready = client.get("/ready")
+    missing = client.get("/no-such-route")
+
+    assert app.title == "IronClaw probe"
+    assert health.json() == {"status": "ok", "service": "probe"}
+    assert ready.status_code == 503
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("application/problem+json")
+    assert all(r.headers["X-Request-Id"].startswith("req_") for r in (health, ready, missing))

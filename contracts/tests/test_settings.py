@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from ironclaw.contracts.kit.settings import ServiceSettings
+from ironclaw.contracts.kit.settings import LLMSettings, PatrolSettings, ServiceSettings
 
 
 class GatewaySettings(ServiceSettings):
@@ -160,3 +160,34 @@ def test_settings_are_frozen() -> None:
     settings = ServiceSettings()
     with pytest.raises(ValidationError):
         settings.http_port = 1  # type: ignore[misc]
+
+
+def test_a_patrol_runs_every_30_s_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert PatrolSettings().patrol_interval_s == 30.0
+
+    monkeypatch.setenv("IRONCLAW_PATROL_INTERVAL_S", "0.5")
+
+    assert PatrolSettings().patrol_interval_s == 0.5
+
+
+def test_a_patrol_interval_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IRONCLAW_PATROL_INTERVAL_S", "0")
+
+    with pytest.raises(ValidationError, match="patrol_interval_s"):
+        PatrolSettings()
+
+
+def test_the_model_endpoint_comes_from_env_and_its_key_stays_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IRONCLAW_LLM_BASE_URL", "http://127.0.0.1:9999/v1")
+    monkeypatch.setenv("IRONCLAW_LLM_API_KEY", "sk-test")
+    monkeypatch.setenv("IRONCLAW_LLM_MODEL", "small")
+
+    settings = LLMSettings()
+
+    assert settings.llm_base_url == "http://127.0.0.1:9999/v1"
+    assert settings.llm_model == "small"
+    assert settings.llm_api_key is not None
+    assert settings.llm_api_key.get_secret_value() == "sk-test"
+    assert "sk-test" not in repr(settings)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ironclaw.contracts.kit.errors import install_error_handling
-from ironclaw.contracts.kit.health import health_router
+from ironclaw.contracts.kit.health import health_app
 from ironclaw.gateway.config import Settings
 from ironclaw.gateway.readiness import readiness_checks
 
@@ -13,8 +12,6 @@ from ironclaw.gateway.readiness import readiness_checks
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The public API: `/health`, `/ready` (ledger and broker); the user routes join here."""
     settings = settings or Settings()
-    app = FastAPI(title="IronClaw gateway")
+    app = health_app("IronClaw gateway", settings.service_name, readiness_checks(settings))
     app.state.settings = settings
-    install_error_handling(app)
-    app.include_router(health_router(settings.service_name, readiness_checks(settings)))
     return app

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ironclaw.contracts.kit.settings import ServiceSettings
+from ironclaw.contracts.kit.settings import PatrolSettings
 
 
-class Settings(ServiceSettings):
-    """What the observer service reads from `IRONCLAW_*`."""
+class Settings(PatrolSettings):
+    """What the observer service reads from `IRONCLAW_*` (its patrol interval among them)."""
 
     service_name: str = "observer"
     http_port: int = Field(default=8012, ge=1, le=65535)
-    patrol_interval_s: float = Field(default=30.0, gt=0)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ironclaw.contracts.kit.errors import install_error_handling
-from ironclaw.contracts.kit.health import health_router
+from ironclaw.contracts.kit.health import health_app
 from ironclaw.vault.api import internal_api
 from ironclaw.vault.config import Settings
 
@@ -13,8 +12,6 @@ from ironclaw.vault.config import Settings
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The internal API behind the token guard, plus open `/health` and `/ready`."""
     settings = settings or Settings()
-    app = FastAPI(title="IronClaw vault")
-    install_error_handling(app)
-    app.include_router(health_router(settings.service_name))
+    app = health_app("IronClaw vault", settings.service_name)
     app.include_router(internal_api(settings))
     return app

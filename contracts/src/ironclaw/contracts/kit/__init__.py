@@ -1,1 +1,5 @@
-"""The small kit every service is built from: settings, logging, metrics, health, errors, auth."""
+"""The small kit every service is built from.
+
+settings, logging, metrics, health, errors, auth; celery (the fleet's Celery settings), runner
+(health server, Celery worker, patrol loop) and cli (each service's command line).
+"""

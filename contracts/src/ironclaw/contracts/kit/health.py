@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
+
+from ironclaw.contracts.kit.errors import install_error_handling
 
 ReadinessCheck = Callable[[], None]
 """Raises when the dependency is not usable; its message becomes the reason."""
@@ -35,3 +37,13 @@ def health_router(service: str, checks: Mapping[str, ReadinessCheck] | None = No
         )
 
     return router
+
+
+def health_app(
+    title: str, service: str, checks: Mapping[str, ReadinessCheck] | None = None
+) -> FastAPI:
+    """A service's app: the fleet's error handling, `/health` and `/ready`; its routes join it."""
+    app = FastAPI(title=title)
+    install_error_handling(app)
+    app.include_router(health_router(service, checks))
+    return app

@@ -77,3 +77,17 @@ class ServiceSettings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         assert isinstance(env_settings, EnvSettingsSource)
         return (init_settings, env_settings, FileSecretsSource(settings_cls), dotenv_settings)
+
+
+class PatrolSettings(ServiceSettings):
+    """What a patrolling service reads besides the common settings: how often it patrols."""
+
+    patrol_interval_s: float = Field(default=30.0, gt=0)
+
+
+class LLMSettings(ServiceSettings):
+    """What a service calling a language model reads besides the common settings."""
+
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
