@@ -10,6 +10,7 @@ from ironclaw.contracts.models import (
     AfterActionReport,
     GateResult,
     OrderBudget,
+    RequestedOrder,
     RunSource,
     SourceKind,
     TokenUsage,
@@ -66,7 +67,9 @@ def build_sample_payloads() -> dict[str, ev.EventPayload]:
             conversation_id="conv-1",
             profile="fast",
             playbook="endpoint",
-            explicit_orders=True,
+            requested_orders=[
+                RequestedOrder(key="status", objective="add /status", commands=["make"])
+            ],
         ),
         ev.RunPlanningStarted(run_id=RUN_ID, planner="mete"),
         ev.RunPlanned(

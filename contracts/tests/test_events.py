@@ -98,7 +98,7 @@ def test_new_event_normalises_data_to_the_full_payload() -> None:
         type="RunReceived", data={"run_id": RUN_ID, "theater": "default", "message": "hi"}
     )
 
-    assert event.data["explicit_orders"] is False
+    assert event.data["requested_orders"] == []
     assert event.data["source"] == {"kind": "chat", "reference": {}, "author": None}
     assert event.data == event.payload().model_dump(mode="json")
 

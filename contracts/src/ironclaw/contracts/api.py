@@ -9,13 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ironclaw.contracts.events import STREAM_ID_PATTERN, NewEvent, StoredEvent
 from ironclaw.contracts.models import (
-    ORDER_KEY_PATTERN,
     THEATER_NAME_PATTERN,
     AfterActionReport,
     AttemptStatus,
     GateResult,
     OrderBudget,
     OrderStatus,
+    RequestedOrder,
     RunSource,
     RunStatus,
     TokenUsage,
@@ -57,15 +57,8 @@ class ChatRequest(Body):
     playbook: str | None = Field(default=None, max_length=100)
 
 
-class OrderRequest(Body):
-    key: str = Field(pattern=ORDER_KEY_PATTERN)
-    objective: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)
-    engine: str | None = Field(default=None, max_length=100)
-    profile: str | None = Field(default=None, max_length=100)
-    commands: list[str] = Field(default_factory=list, max_length=100)
-    depends_on: list[str] = Field(default_factory=list, max_length=100)
-    success_criteria: list[str] = Field(default_factory=list, max_length=100)
-    budget: OrderBudget | None = None
+OrderRequest = RequestedOrder
+"""One explicit Order of `POST /runs`."""
 
 
 class RunSubmission(Body):
@@ -187,6 +180,39 @@ class TheaterView(View):
     source: str
     mainline: str
     head: str | None
+    path: str
+
+
+# --- vault (internal) ------------------------------------------------------------------------
+
+
+class WorktreeRequest(Body):
+    """A worktree for one attempt, on branch `ironclaw/<order_id>/<attempt>` from the mainline."""
+
+    theater: str = Field(pattern=THEATER_NAME_PATTERN)
+    order_id: str
+    run_id: str
+    attempt: int = Field(ge=1)
+    task_md: str = Field(max_length=200_000, description="written to .ironclaw/task.md")
+    state: dict[str, object] = Field(default_factory=dict, description=".ironclaw/state.json")
+    start_from: str | None = Field(default=None, description="a ref to start from (a rescue)")
+
+
+class WorktreeView(View):
+    theater: str
+    order_id: str
+    attempt: int
+    path: str
+    branch: str
+    base_commit: str
+    repository: str
+
+
+class ArtifactView(View):
+    artifact_id: str
+    name: str
+    size: int
+    sha256: str
     path: str
 
 

@@ -20,6 +20,7 @@ from ironclaw.contracts.models import (
     Frozen,
     GateResult,
     OrderBudget,
+    RequestedOrder,
     RunSource,
     TokenUsage,
 )
@@ -104,7 +105,7 @@ class RunReceived(EventPayload):
     conversation_id: str | None = None
     profile: str | None = None
     playbook: str | None = None
-    explicit_orders: bool = False
+    requested_orders: list[RequestedOrder] = Field(default_factory=list, max_length=200)
 
 
 class RunPlanningStarted(EventPayload):

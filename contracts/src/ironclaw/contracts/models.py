@@ -139,3 +139,16 @@ class AfterActionReport(Frozen):
     cost_usd: float = Field(default=0.0, ge=0)
     duration_s: float = Field(default=0.0, ge=0)
     tool_calls: int = Field(default=0, ge=0)
+
+
+class RequestedOrder(Frozen):
+    """An Order as a caller spelled it out (`POST /runs`): explicit orders skip planning."""
+
+    key: str = Field(pattern=ORDER_KEY_PATTERN)
+    objective: str = Field(min_length=1, max_length=20_000)
+    engine: str | None = Field(default=None, max_length=100)
+    profile: str | None = Field(default=None, max_length=100)
+    commands: list[str] = Field(default_factory=list, max_length=100)
+    depends_on: list[str] = Field(default_factory=list, max_length=100, description="keys")
+    success_criteria: list[str] = Field(default_factory=list, max_length=100)
+    budget: OrderBudget | None = None

@@ -14,6 +14,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 from ironclaw.contracts.api import (
+    AppendBatch,
+    AppendBatchResult,
     AppendRequest,
     AppendResult,
     FeedPage,
@@ -73,6 +75,20 @@ class LedgerClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @staticmethod
+    def request(
+        stream_id: str,
+        events: Sequence[NewEvent | EventPayload],
+        *,
+        expected_version: int | None,
+    ) -> AppendRequest:
+        """An append to one stream, for `append_batch`."""
+        return AppendRequest(
+            stream_id=stream_id,
+            expected_version=expected_version,
+            events=[e if isinstance(e, NewEvent) else NewEvent.of(e) for e in events],
+        )
+
     def append(
         self,
         stream_id: str,
@@ -81,13 +97,31 @@ class LedgerClient:
         expected_version: int | None,
     ) -> AppendResult:
         """Append atomically; `LedgerConflict` when the stream is not at `expected_version`."""
-        request = AppendRequest(
-            stream_id=stream_id,
-            expected_version=expected_version,
-            events=[e if isinstance(e, NewEvent) else NewEvent.of(e) for e in events],
-        )
+        request = self.request(stream_id, events, expected_version=expected_version)
         response = self._send("POST", "/events", json=request.model_dump(mode="json"))
         return AppendResult.model_validate(response.json())
+
+    def append_batch(self, appends: Sequence[AppendRequest]) -> list[AppendResult]:
+        """Append to several streams in one transaction: all are written, or none."""
+        batch = AppendBatch(appends=list(appends))
+        response = self._send("POST", "/events/batch", json=batch.model_dump(mode="json"))
+        return AppendBatchResult.model_validate(response.json()).results
+
+    def list_orders(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        run_id: str | None = None,
+        theater: str | None = None,
+        limit: int = 100,
+    ) -> list[OrderView]:
+        params: dict[str, Any] = {"status": list(statuses), "limit": limit}
+        if run_id:
+            params["run_id"] = run_id
+        if theater:
+            params["theater"] = theater
+        response = self._send("GET", "/orders", params=params)
+        return [OrderView.model_validate(item) for item in response.json()]
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> StreamPage:
         return self._get(f"/streams/{stream_id}", StreamPage, after_version=after_version)

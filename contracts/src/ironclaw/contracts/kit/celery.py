@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -18,10 +19,31 @@ def publisher_config(broker_url: str) -> dict[str, object]:
         "accept_content": ["json"],
         "broker_connection_retry_on_startup": True,
     }
-    if urlsplit(broker_url).scheme in REDIS_SCHEMES:
+    url = urlsplit(broker_url)
+    if url.scheme in REDIS_SCHEMES:
         # Redis redelivers a message unacked for this long, so it must outlast the longest task.
         config["broker_transport_options"] = {"visibility_timeout": VISIBILITY_TIMEOUT_S}
+    elif url.scheme == "filesystem":
+        config.update(embedded_broker_config(Path(url.path)))
     return config
+
+
+def embedded_broker_config(folder: Path) -> dict[str, object]:
+    """`filesystem:///<folder>`: the `make dev` broker, files in a folder, no server to run."""
+    for name in ("queue", "processed", "control"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    return {
+        "broker_transport_options": {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "control_folder": str(folder / "control"),
+            "store_processed": False,
+        },
+        # Remote control and events broadcast over fanout, which a folder does not carry.
+        "worker_enable_remote_control": False,
+        "worker_send_task_events": False,
+    }
 
 
 def celery_config(broker_url: str, queue: str) -> dict[str, object]:
