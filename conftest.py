@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from ironclaw.ledger.adapters.database import create_db_engine, normalise_url
 from ironclaw.ledger.adapters.migrate import upgrade_database
 
+pytest_plugins = ["fleet_fixtures"]
+
 SKIPPED_BACKENDS: dict[str, str] = {}
 
 
