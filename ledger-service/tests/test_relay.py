@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 import pytest
 import redis
+from openai_server import free_port
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -425,3 +427,34 @@ def test_the_outbox_survives_a_relay_killed_mid_publish(
                 process.wait(timeout=10)
         client.close()
         engine.dispose()
+
+
+def test_the_relay_answers_health_on_its_own_port(sqlite_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "IRONCLAW_DATABASE_URL": sqlite_url,
+        "IRONCLAW_BROKER_URL": f"filesystem://{tmp_path / 'broker'}",
+        "IRONCLAW_RELAY_HEALTH_PORT": str(port),
+    }
+    relay = subprocess.Popen(
+        [sys.executable, "-c", "from ironclaw.ledger.cli import main; main()", "relay"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the relay never answered /ready"
+                time.sleep(0.1)
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"outbox": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/health").json()["service"] == "ledger-relay"
+    finally:
+        relay.terminate()
+        assert relay.wait(timeout=20) == 0

@@ -12,10 +12,11 @@ import typer
 import uvicorn
 
 from ironclaw.contracts.kit.logging import configure_logging
+from ironclaw.contracts.kit.runner import serve_in_background
 from ironclaw.ledger.adapters.database import create_db_engine
 from ironclaw.ledger.adapters.migrate import upgrade_database
 from ironclaw.ledger.adapters.rebuild import check, rebuild
-from ironclaw.ledger.adapters.relay import CeleryPublisher, run_relay
+from ironclaw.ledger.adapters.relay import CeleryPublisher, relay_health_app, run_relay
 from ironclaw.ledger.app import create_app
 from ironclaw.ledger.config import Settings
 
@@ -76,6 +77,10 @@ def relay(
     signal.signal(signal.SIGINT, stop)
     engine = create_db_engine(settings.resolved_database_url, pool_size=2)
     publisher = CeleryPublisher(settings.broker_url)
+    if settings.relay_health_port is not None:
+        serve_in_background(
+            relay_health_app(engine), settings.http_host, settings.relay_health_port
+        )
     try:
         run_relay(
             engine,

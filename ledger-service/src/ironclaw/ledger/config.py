@@ -15,3 +15,6 @@ class Settings(ServiceSettings):
     relay_batch_size: int = Field(default=100, ge=1, le=10_000)
     relay_idle_s: float = Field(default=0.2, gt=0)
     relay_max_backoff_s: float = Field(default=10.0, gt=0)
+    relay_health_port: int | None = Field(
+        default=None, ge=1, le=65535, description="serve the relay's /health here (compose)"
+    )

@@ -14,9 +14,11 @@ from typing import Any, Protocol
 
 import structlog
 from celery import Celery
+from fastapi import FastAPI
 from sqlalchemy import Engine, func, select, update
 
 from ironclaw.contracts.kit.celery import publisher_config
+from ironclaw.contracts.kit.health import health_app
 from ironclaw.ledger.adapters.database import is_postgres, write_transaction
 from ironclaw.ledger.adapters.tables import outbox
 
@@ -125,3 +127,12 @@ def run_relay(
         else:
             time.sleep(idle_s)
     log.info("ledger.relay.stopped")
+
+
+def relay_health_app(engine: Engine) -> FastAPI:
+    """The relay's `/health`, and `/ready` that reads the outbox (so the database answers)."""
+
+    def outbox_readable() -> None:
+        unsent_count(engine)
+
+    return health_app("IronClaw ledger relay", "ledger-relay", {"outbox": outbox_readable})
