@@ -1,0 +1,1 @@
+"""What the integration service talks to: the theater's git repository, gate processes, vault."""
