@@ -1,0 +1,1 @@
+"""What the co service talks to besides the ledger: the planning model."""

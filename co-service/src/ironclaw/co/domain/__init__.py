@@ -1,0 +1,1 @@
+"""The co service's logic: planning Runs into Orders and settling them, with no framework."""
