@@ -1,0 +1,1 @@
+"""The worker's connections to the outside: vault, engines, processes."""

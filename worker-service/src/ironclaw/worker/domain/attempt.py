@@ -1,0 +1,256 @@
+"""One claimed attempt: worktree, engine under a heartbeat, commit, AAR, settling event."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from pathlib import Path
+from typing import TypedDict
+
+from ironclaw.contracts import events as ev
+from ironclaw.contracts.api import OrderView, WorktreeRequest, WorktreeView
+from ironclaw.contracts.clients.ledger import LedgerError
+from ironclaw.contracts.kit.git import GitError
+from ironclaw.contracts.kit.logging import get_logger
+from ironclaw.contracts.models import OrderStatus
+from ironclaw.contracts.tasks import ExecuteOrder
+from ironclaw.worker.domain import commits
+from ironclaw.worker.domain.engine import (
+    Engine,
+    EngineContext,
+    EngineResult,
+    EngineUnavailable,
+    OrderSpec,
+    ToolUse,
+    choose_engine,
+)
+from ironclaw.worker.domain.ports import AttemptServices, event_metadata
+from ironclaw.worker.domain.report import after_action_report, settling_event
+from ironclaw.worker.domain.running import Heartbeat, ProgressBoard, heartbeat_interval, run_bounded
+from ironclaw.worker.domain.task_file import render_task_md
+
+LIVE_STATUSES = frozenset({OrderStatus.CLAIMED, OrderStatus.RUNNING})
+
+
+class AttemptIds(TypedDict):
+    order_id: str
+    run_id: str
+    attempt: int
+
+
+def order_spec(order: OrderView) -> OrderSpec:
+    """The part of an Order an engine works from."""
+    return OrderSpec(
+        key=order.key,
+        objective=order.objective,
+        success_criteria=list(order.success_criteria),
+        commands=list(order.commands),
+        budget=order.budget,
+    )
+
+
+def failure(reason: str, *, retryable: bool) -> EngineResult:
+    """A failed result that never reached (or never got back from) an engine."""
+    return EngineResult(outcome="failed", summary=reason, reason=reason, retryable=retryable)
+
+
+class Attempt:
+    """One attempt this worker claimed, carried through to its settling event."""
+
+    def __init__(
+        self,
+        message: ExecuteOrder,
+        order: OrderView,
+        services: AttemptServices,
+        *,
+        claimed_at: float,
+    ) -> None:
+        self.message = message
+        self.order = order
+        self.services = services
+        self.claimed_at = claimed_at
+        self.spec = order_spec(order)
+        self.engine_name = choose_engine(order.engine, list(order.commands))
+        self.stream = ev.order_stream(order.order_id)
+        self.log = get_logger()
+
+    def run(self) -> str:
+        """Run the attempt and append how it ended; returns the outcome."""
+        try:
+            return self._run()
+        except Exception as error:
+            self.log.exception("worker.attempt.crashed")
+            return self._settle(failure(f"the worker failed: {error!r}", retryable=True), None)
+
+    def _run(self) -> str:
+        try:
+            engine = self.services.load_engine(self.engine_name)
+        except EngineUnavailable as error:
+            return self._settle(failure(str(error), retryable=False), None)
+        try:
+            view = self.services.worktrees.create(self._worktree_request())
+        except Exception as error:  # vault down or refusing: the attempt cannot start
+            self.log.warning("worker.worktree.unavailable", error=str(error))
+            return self._settle(failure(f"no worktree: {error}", retryable=True), None)
+        self._append(
+            ev.AttemptStarted(
+                **self._ids(),
+                branch=view.branch,
+                worktree=view.path,
+                base_commit=view.base_commit,
+                engine=self.engine_name,
+            )
+        )
+        self.log.info("worker.attempt.started", engine=self.engine_name, worktree=view.path)
+        return self._settle(self._work(engine, view), view)
+
+    def _work(self, engine: Engine, view: WorktreeView) -> EngineResult:
+        """Run the engine under a heartbeat, then commit what it changed."""
+        board, stop = ProgressBoard(), threading.Event()
+        context = EngineContext(
+            worktree=Path(view.path),
+            spec=self.spec,
+            deadline=self.claimed_at + self.spec.budget.ttl_s,
+            signal=board.update,
+            record_tool=self._record_tool,
+            stop=stop,
+        )
+        interval = heartbeat_interval(
+            self.services.heartbeat_interval_s, self.spec.budget.heartbeat_timeout_s
+        )
+        with Heartbeat(lambda: self._beat(board, stop), interval):
+            limit = context.remaining_s() + self.services.engine_grace_s
+            result, returned = run_bounded(engine, context, limit)
+            if returned:
+                result = self._commit(result, view)
+        return result
+
+    def _commit(self, result: EngineResult, view: WorktreeView) -> EngineResult:
+        message = commits.commit_message(
+            self.spec.key,
+            result.summary or result.reason or self.spec.objective,
+            run_id=self.order.run_id,
+            order_id=self.order.order_id,
+            attempt=self.message.attempt,
+        )
+        try:
+            commit = commits.commit_changes(
+                Path(view.path),
+                repository=Path(view.repository),
+                branch=view.branch,
+                message=message,
+            )
+        except (GitError, commits.BranchMoved) as error:
+            reason = f"the attempt's work could not be committed: {error}"
+            return dataclasses.replace(result, outcome="failed", reason=reason, retryable=False)
+        self.log.info("worker.attempt.committed", commit=commit)
+        return result
+
+    def _settle(self, result: EngineResult, view: WorktreeView | None) -> str:
+        """Append `OrderCompleted` / `OrderFailed` / `OrderBlocked` with the AAR."""
+        made, changed = self._history(view)
+        aar = after_action_report(
+            result,
+            commits=made,
+            changed_files=changed,
+            duration_s=time.monotonic() - self.claimed_at,
+        )
+        branch = view.branch if view else ""
+        event = settling_event(result, aar, branch=branch, **self._ids())
+        try:
+            self._append(event)
+        except LedgerError as error:
+            if error.status >= 500:
+                raise
+            self.log.warning("worker.attempt.report_refused", detail=error.detail)
+            return result.outcome
+        self.log.info("worker.attempt.settled", outcome=result.outcome, reason=result.reason)
+        return result.outcome
+
+    def _history(self, view: WorktreeView | None) -> tuple[list[str], list[str]]:
+        if view is None:
+            return [], []
+        try:
+            worktree = Path(view.path)
+            return (
+                commits.commits_since(worktree, view.base_commit),
+                commits.changed_files(worktree, view.base_commit),
+            )
+        except GitError as error:
+            self.log.warning("worker.attempt.history_unreadable", error=str(error))
+            return [], []
+
+    def _beat(self, board: ProgressBoard, stop: threading.Event) -> None:
+        """One heartbeat: a Signal with the latest progress; stop when the attempt is not ours."""
+        progress = board.latest()
+        fraction = None if progress.progress is None else min(1.0, max(0.0, progress.progress))
+        self._append(
+            ev.SignalEmitted(
+                order_id=self.order.order_id,
+                attempt=self.message.attempt,
+                progress=fraction,
+                note=progress.note[:500],
+                tool_calls=progress.tool_calls,
+                files_changed=progress.files_changed,
+                tokens=progress.tokens,
+                lease_s=self.spec.budget.heartbeat_timeout_s,
+            )
+        )
+        current = self.services.ledger.get_order(self.order.order_id)
+        if current.attempt != self.message.attempt or current.status not in LIVE_STATUSES:
+            self.log.info("worker.attempt.stop_requested", status=current.status.value)
+            stop.set()
+
+    def _record_tool(self, use: ToolUse) -> None:
+        try:
+            self._append(
+                ev.ToolCalled(
+                    order_id=self.order.order_id,
+                    attempt=self.message.attempt,
+                    tool=use.tool,
+                    arguments_summary=use.arguments_summary[:2000],
+                    duration_ms=use.duration_ms,
+                    result_size=use.result_size,
+                    refused=use.refused,
+                )
+            )
+        except Exception:  # the audit line is lost, the attempt goes on
+            self.log.warning("worker.tool_called.unrecorded", tool=use.tool, exc_info=True)
+
+    def _append(self, payload: ev.EventPayload) -> None:
+        metadata = event_metadata(self.message, self.services.worker_id)
+        event = ev.NewEvent.of(payload, metadata=metadata)
+        self.services.ledger.append(self.stream, [event], expected_version=None)
+
+    def _ids(self) -> AttemptIds:
+        return {
+            "order_id": self.order.order_id,
+            "run_id": self.order.run_id,
+            "attempt": self.message.attempt,
+        }
+
+    def _worktree_request(self) -> WorktreeRequest:
+        return WorktreeRequest(
+            theater=self.order.theater,
+            order_id=self.order.order_id,
+            run_id=self.order.run_id,
+            attempt=self.message.attempt,
+            task_md=render_task_md(
+                self.spec,
+                order_id=self.order.order_id,
+                run_id=self.order.run_id,
+                attempt=self.message.attempt,
+                engine=self.engine_name,
+                allowed_programs=self.services.allowed_programs,
+            ),
+            state={
+                "order_id": self.order.order_id,
+                "run_id": self.order.run_id,
+                "attempt": self.message.attempt,
+                "key": self.spec.key,
+                "engine": self.engine_name,
+                "worker_id": self.services.worker_id,
+                "status": "running",
+            },
+        )
