@@ -8,7 +8,7 @@ An order reaches `completed` the way it does in the fleet: `RunReceived`, `RunPl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,18 @@ from ironclaw.contracts.tasks import IntegrateOrder
 from ironclaw.integration.adapters.artifacts import DirectoryArtifactStore
 from ironclaw.integration.domain.integration import Integrator
 from ironclaw.integration.domain.review import GatePolicy
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, postgres_admin_url: str | None) -> str:
+    """The ledger's database: PostgreSQL when the suite has one, else SQLite; one run per test.
+
+    Overrides the root fixture that runs each test on both: the ledger's own tests cover both
+    backends, and nothing integration does depends on which one serves the ledger.
+    """
+    fixture = "postgres_url" if postgres_admin_url is not None else "sqlite_url"
+    url: str = request.getfixturevalue(fixture)
+    return url
 
 
 @dataclass
@@ -219,9 +231,24 @@ def register_theater(ledger: LedgerClient, root: Path, name: str) -> Theater:
     return theater
 
 
+StageFactory = Callable[[str], Stage]
+"""Makes a `Stage` on a new theater of the given name."""
+
+
 @pytest.fixture
-def stage(ledger_client: LedgerClient, tmp_path: Path) -> Stage:
-    return Stage(ledger_client, register_theater(ledger_client, tmp_path, "demo"))
+def make_stage(ledger_client: LedgerClient, tmp_path: Path) -> StageFactory:
+    def make(name: str) -> Stage:
+        root = tmp_path / name
+        root.mkdir()
+        return Stage(ledger_client, register_theater(ledger_client, root, name))
+
+    return make
+
+
+@pytest.fixture
+def stage(make_stage: StageFactory) -> Stage:
+    """A stage on the theater `demo`."""
+    return make_stage("demo")
 
 
 @pytest.fixture

@@ -21,4 +21,6 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
         with integrator_from(settings) as integrator:
             return integrator.integrate_order(request).value
 
-    celery.task(name=tasks.INTEGRATE_ORDER)(integrate_order)
+    # Not shared: a shared task joins every Celery app made later in the process, with these
+    # settings, and would shadow the task those apps register themselves.
+    celery.task(name=tasks.INTEGRATE_ORDER, shared=False)(integrate_order)

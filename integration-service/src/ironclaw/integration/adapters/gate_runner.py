@@ -108,7 +108,8 @@ def _read_end(sink: BinaryIO, max_bytes: int) -> str:
     size = sink.seek(0, os.SEEK_END)
     start = max(0, size - max_bytes)
     sink.seek(start)
-    text = sink.read().decode("utf-8", errors="replace")
+    # The ledger (PostgreSQL text) cannot hold NUL: a binary-ish output keeps its shape without.
+    text = sink.read().decode("utf-8", errors="replace").replace("\x00", "\ufffd")
     if start:
         return f"[first {start} bytes of output cut]\n{text}"
     return text
