@@ -1,0 +1,1 @@
+"""What the gateway keeps outside the ledger: idempotent replies and rate-limit counters."""

@@ -1,0 +1,1 @@
+"""The public HTTP routes: thin, they parse, call the domain and answer."""

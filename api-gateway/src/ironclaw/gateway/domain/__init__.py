@@ -1,0 +1,1 @@
+"""The gateway's logic: plain functions over the ledger and vault clients."""
