@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -284,3 +285,43 @@ def test_an_order_not_waiting_for_integration_is_skipped(
     order.attempt = 2  # a message about an attempt that was never issued
     assert integrator.integrate_order(order.request()) is Disposition.SKIPPED
     assert stage.order(order).version == version
+
+
+def test_a_folder_that_is_no_worktree_fails_the_integration(
+    stage: Stage, integrator: Integrator
+) -> None:
+    (order,) = stage.plan_run("feature")
+    stage.finish(order, {"feature.txt": "x\n"})
+    assert order.worktree is not None
+    git(stage.theater.path, "worktree", "remove", "--force", str(order.worktree))
+    order.worktree.mkdir(parents=True)  # a plain folder where the worktree was
+    before = stage.theater.head()
+
+    assert integrator.integrate_order(order.request()) is Disposition.FAILED
+
+    integration = stage.order(order).integration
+    assert integration is not None
+    assert integration.reason == (
+        f"the attempt's worktree {order.worktree} is not a usable git worktree"
+    )
+    assert stage.theater.head() == before
+
+
+def test_a_worktree_of_another_repository_is_never_rebased(
+    stage: Stage, integrator: Integrator, tmp_path: Path
+) -> None:
+    (order,) = stage.plan_run("feature")
+    stage.finish(order, {"feature.txt": "x\n"})
+    assert order.worktree is not None
+    git(stage.theater.path, "worktree", "remove", "--force", str(order.worktree))
+    git(tmp_path, "clone", "-q", str(stage.theater.path), str(order.worktree))
+    before = stage.theater.head()
+
+    assert integrator.integrate_order(order.request()) is Disposition.FAILED
+
+    integration = stage.order(order).integration
+    assert integration is not None
+    assert integration.reason == (
+        f"the attempt's worktree {order.worktree} is not a worktree of the theater"
+    )
+    assert stage.theater.head() == before

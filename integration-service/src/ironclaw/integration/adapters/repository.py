@@ -102,6 +102,11 @@ class AttemptWorktree:
     def head(self) -> str:
         return git(self.path, "rev-parse", "--verify", "HEAD^{commit}")
 
+    def belongs_to(self, repository: TheaterRepository) -> bool:
+        """Whether this is a worktree of `repository` (and not of some enclosing repository)."""
+        common = Path(git(self.path, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+        return common.resolve() == repository.path.resolve()
+
     def uncommitted_paths(self) -> list[str]:
         """What `git status --porcelain` lists: changes the attempt never committed."""
         status = git(self.path, "status", "--porcelain", "--untracked-files=all")

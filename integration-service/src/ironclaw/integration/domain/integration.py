@@ -197,7 +197,8 @@ class Integrator:
         """Store a failed gate's full output; None when there is none or the store failed."""
         if outcome.failed_gate is None:
             return None
-        name = f"{order_id}-{attempt}-gate-{outcome.failed_gate}.log"
+        gate = "".join(c if c.isprintable() else "_" for c in outcome.failed_gate)
+        name = f"{order_id}-{attempt}-gate-{gate}.log"
         try:
             return self.artifacts.store_artifact(name, outcome.output.encode("utf-8"))
         except Exception:  # the tail still goes into the event: settling matters more

@@ -6,7 +6,7 @@ mainline the attempt was rebased onto and gated against is the one the fast-forw
 
 from __future__ import annotations
 
-from ironclaw.contracts.kit.git import theater_lock
+from ironclaw.contracts.kit.git import GitError, theater_lock
 from ironclaw.contracts.kit.logging import get_logger
 from ironclaw.contracts.models import GateResult
 from ironclaw.integration.adapters.gate_runner import run_gate
@@ -46,8 +46,6 @@ def promote(
             at_head = repository.mainline_head() == merged
             return Promoted(merged, mainline_advanced=at_head, recovered=True)
         worktree = AttemptWorktree(review.worktree) if review.worktree else None
-        if worktree is not None and worktree.exists() and worktree.abort_unfinished_rebase():
-            log.warning("integration.rebase.aborted_leftover", worktree=str(worktree.path))
         problem = structural_problem(review, repository, worktree)
         if problem is not None:
             return problem
@@ -58,7 +56,10 @@ def promote(
 def structural_problem(
     review: AttemptUnderReview, repository: TheaterRepository, worktree: AttemptWorktree | None
 ) -> Refused | None:
-    """What makes the attempt unfit for promotion before any gate runs, if anything."""
+    """What makes the attempt unfit for promotion before any gate runs, if anything.
+
+    A rebase that a crashed integrator left half done in the worktree is undone first.
+    """
     if review.aar is None:
         return Refused("the attempt has no after-action report")
     if review.aar.outcome != "completed":
@@ -72,7 +73,19 @@ def structural_problem(
         return Refused("the ledger records no worktree for the attempt")
     if not worktree.exists():
         return Refused(f"the attempt's worktree {worktree.path} does not exist")
-    dirty = worktree.uncommitted_paths()
+    try:
+        if not worktree.belongs_to(repository):
+            return Refused(
+                f"the attempt's worktree {worktree.path} is not a worktree of the theater"
+            )
+        if worktree.abort_unfinished_rebase():
+            log.warning("integration.rebase.aborted_leftover", worktree=str(worktree.path))
+        dirty = worktree.uncommitted_paths()
+    except GitError as error:
+        return Refused(
+            f"the attempt's worktree {worktree.path} is not a usable git worktree",
+            output=error.output,
+        )
     if dirty:
         return Refused("the worktree has uncommitted changes", output="\n".join(dirty))
     return None
