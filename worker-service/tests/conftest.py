@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI, Response
+from openai_server import serve
 
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import WorktreeRequest, WorktreeView
@@ -108,6 +109,13 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def worktrees(tmp_path: Path) -> GitWorktrees:
     return GitWorktrees(tmp_path / "home")
+
+
+@pytest.fixture
+def vault_url(worktrees: GitWorktrees) -> Iterator[str]:
+    """Vault's worktree API served over HTTP (the stand-in until vault's app lands)."""
+    with serve(vault_stand_in_app(worktrees)) as url:
+        yield url
 
 
 IssueOrder = Callable[..., ExecuteOrder]

@@ -4,11 +4,13 @@ real ledger, real git worktrees, real HTTP."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
 from openai_server import text_reply, tool_call, tool_calls
 
+from ironclaw.contracts import events as ev
 from ironclaw.contracts.kit.git import git
 from ironclaw.contracts.models import OrderBudget
 from ironclaw.worker.adapters.engines.tool_schemas import TOOL_NAMES
@@ -257,3 +259,34 @@ def test_finish_with_blocked_appends_order_blocked(
     first_answer = tool_results(model.requests[-1])[0]
     assert first_answer.startswith("error: finish needs")
     assert json.dumps(model.requests[-1]).count("finish") >= 2
+
+
+def test_a_cancelled_order_stops_its_unit_at_the_next_heartbeat(
+    model_endpoint, model_settings, issue_order, make_services, ledger_client, stream_types
+):
+    _, model = model_endpoint
+    model.delay_s = 0.3
+    model.default = tool_call("list_files", {})
+    message = issue_order()
+
+    def cancel_once_started() -> None:
+        deadline = time.monotonic() + 20
+        while "AttemptStarted" not in stream_types(message.order_id):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        ledger_client.append(
+            message.order_id,
+            [ev.OrderCancelled(order_id=message.order_id, run_id=message.run_id)],
+            expected_version=None,
+        )
+
+    canceller = threading.Thread(target=cancel_once_started)
+    canceller.start()
+    started = time.monotonic()
+    outcome = execute_order(message, make_services(model_settings, heartbeat_interval_s=0.2))
+    canceller.join()
+
+    assert outcome == "refused"
+    assert time.monotonic() - started < 10
+    assert ledger_client.get_order(message.order_id).status == "cancelled"
+    assert "OrderFailed" not in stream_types(message.order_id)

@@ -76,7 +76,8 @@ class Attempt:
         self.log = get_logger()
 
     def run(self) -> str:
-        """Run the attempt and append how it ended; returns the outcome."""
+        """Run the attempt and append how it ended; returns the outcome, or `refused` when
+        the ledger would not take it (the order was cancelled or reissued meanwhile)."""
         try:
             return self._run()
         except Exception as error:
@@ -164,7 +165,7 @@ class Attempt:
             if error.status >= 500:
                 raise
             self.log.warning("worker.attempt.report_refused", detail=error.detail)
-            return result.outcome
+            return "refused"
         self.log.info("worker.attempt.settled", outcome=result.outcome, reason=result.reason)
         return result.outcome
 

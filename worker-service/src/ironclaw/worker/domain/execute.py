@@ -23,7 +23,8 @@ def execute_order(message: ExecuteOrder, services: AttemptServices) -> str:
     """Run the attempt `message` names if it is still issued and this delivery claims it.
 
     Returns what happened: `skipped` (nothing to do), `duplicate` (claimed by another
-    delivery), or the attempt's outcome (`completed`, `failed`, `blocked`).
+    delivery), the attempt's outcome (`completed`, `failed`, `blocked`), or `refused` when the
+    Order was cancelled or reissued while the attempt ran.
     """
     with bound_context(run_id=message.run_id, order_id=message.order_id, attempt=message.attempt):
         order = _read_order(message, services.ledger)
