@@ -10,7 +10,7 @@ RULES_OF_ENGAGEMENT = (
     "Work only inside this worktree; paths outside it are refused.",
     "Never write into `.git` or `.ironclaw`.",
     "Do not commit: the worker commits your changes when you finish.",
-    "Run only allow-listed programs; the environment carries no secrets.",
+    "Commands run without a shell and without the fleet's secrets in their environment.",
     "Finish by reporting an outcome (completed, failed or blocked) and a summary.",
 )
 
@@ -43,7 +43,7 @@ def render_task_md(
         lines += ["## Commands", "", *(f"{n}. `{c}`" for n, c in enumerate(spec.commands, 1)), ""]
     rules = list(RULES_OF_ENGAGEMENT)
     if allowed_programs:
-        rules[3] = f"Run only these programs: {', '.join(allowed_programs)}; no secrets in env."
+        rules.insert(-1, f"Programs you may run: {', '.join(allowed_programs)}.")
     budget = spec.budget
     lines += [
         "## Rules of engagement",
