@@ -72,7 +72,10 @@ class RunPlanner:
             except (PlanError, ModelUnavailable) as error:
                 log.warning("co.plan.model_fallback", model=self._model.name, reason=str(error))
                 fallback = f"model planning failed ({error}); fell back to the playbook matcher: "
-        library = load_playbooks(self._playbooks_dir)
+        try:
+            library = load_playbooks(self._playbooks_dir)
+        except PlanError as error:
+            raise PlanError(f"{fallback}{error}") from None
         for problem in library.problems:
             log.error("co.playbook.refused", problem=problem)
         chosen = classify(run.message, library)

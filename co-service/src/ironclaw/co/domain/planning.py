@@ -110,9 +110,9 @@ def _append_run_end(
             task.run_id, co_events(task.event_id, task.run_id, payload), expected_version=version
         )
     except LedgerConflict:
-        log.info("co.run.end_conflict", event=payload.event_type)
+        log.info("co.run.end_conflict", event_type=payload.event_type)
         return "taken"
-    log.info(f"co.run.{outcome}", event=payload.event_type)
+    log.info(f"co.run.{outcome}", event_type=payload.event_type)
     return outcome
 
 

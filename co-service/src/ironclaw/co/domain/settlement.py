@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from ironclaw.co.domain.event_ids import derived_event_id
 from ironclaw.co.domain.planning import co_events
-from ironclaw.co.domain.synthesis import failure_reason, synthesise_response
+from ironclaw.co.domain.synthesis import current_attempt, failure_reason, synthesise_response
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import OrderView, RunView, StreamPage
 from ironclaw.contracts.clients.ledger import LedgerClient, LedgerConflict
@@ -21,7 +21,7 @@ from ironclaw.contracts.kit.logging import get_logger
 from ironclaw.contracts.models import ORDER_SETTLED, RUN_SETTLED, OrderStatus
 from ironclaw.contracts.tasks import OrderSettled
 
-# A blocked Order needs a new plan, which nothing makes yet: for its Run it has ended, failed.
+# Blocked Orders are cancelled (see `_dispatch_or_cancel`); until then they count as ended.
 ENDED = ORDER_SETTLED | {OrderStatus.BLOCKED}
 DEAD_END = frozenset(
     {
@@ -31,7 +31,9 @@ DEAD_END = frozenset(
         OrderStatus.BLOCKED,
     }
 )
-CANCELLABLE_ON_REQUEST = frozenset({OrderStatus.PLANNED, OrderStatus.ISSUED, OrderStatus.COMPLETED})
+CANCELLABLE_ON_REQUEST = frozenset(
+    {OrderStatus.PLANNED, OrderStatus.ISSUED, OrderStatus.COMPLETED, OrderStatus.BLOCKED}
+)
 MAX_ORDERS_READ = 1000
 PayloadT = TypeVar("PayloadT", bound=ev.EventPayload)
 log = get_logger()
@@ -103,22 +105,42 @@ def _dispatch_or_cancel(
     ledger: LedgerClient, task: OrderSettled, state: RunState, done: Settlement
 ) -> None:
     """Issue each planned Order whose dependencies all integrated; cancel each that depends on
-    one that ended otherwise. Plan order is dependency-first, so cancellations cascade here."""
+    one that ended otherwise. Plan order is dependency-first, so cancellations cascade here.
+
+    A blocked Order is cancelled too: nothing re-plans blockers yet, and an Order must end
+    integrated, failed, integration_failed or cancelled for promotion and the Run to go on.
+    """
     for order in state.plan:
-        if state.status(order.order_id) != OrderStatus.PLANNED:
+        view = state.orders[order.order_id]
+        if view.status == OrderStatus.BLOCKED:
+            attempt = current_attempt(view)
+            why = attempt.reason if attempt and attempt.reason else "no reason given"
+            _cancel(ledger, task, state, view, f"blocked: {why}", done)
+        if view.status != OrderStatus.PLANNED:
             continue
         dead = [d for d in order.depends_on if state.status(d) in DEAD_END]
         if dead:
             reason = f"dependency {state.key(dead[0])} {state.status(dead[0]).value}"
-            cancel = ev.OrderCancelled(order_id=order.order_id, run_id=task.run_id, reason=reason)
-            if _append_at(ledger, task, state.orders[order.order_id], cancel):
-                _mark(state, order.order_id, OrderStatus.CANCELLED)
-                done.cancelled.append(order.order_id)
+            _cancel(ledger, task, state, view, reason, done)
         elif all(state.status(d) == OrderStatus.INTEGRATED for d in order.depends_on):
-            issue = ev.OrderIssued(order_id=order.order_id, run_id=task.run_id, attempt=1)
-            if _append_at(ledger, task, state.orders[order.order_id], issue):
-                _mark(state, order.order_id, OrderStatus.ISSUED)
-                done.issued.append(order.order_id)
+            issue = ev.OrderIssued(order_id=view.order_id, run_id=task.run_id, attempt=1)
+            if _append_at(ledger, task, view, issue):
+                _mark(state, view.order_id, OrderStatus.ISSUED)
+                done.issued.append(view.order_id)
+
+
+def _cancel(
+    ledger: LedgerClient,
+    task: OrderSettled,
+    state: RunState,
+    view: OrderView,
+    reason: str,
+    done: Settlement,
+) -> None:
+    cancel = ev.OrderCancelled(order_id=view.order_id, run_id=task.run_id, reason=reason)
+    if _append_at(ledger, task, view, cancel):
+        _mark(state, view.order_id, OrderStatus.CANCELLED)
+        done.cancelled.append(view.order_id)
 
 
 def _request_next_integration(
@@ -144,14 +166,9 @@ def _cancel_remaining(
 ) -> None:
     """A cancel was requested: nothing new starts or gets promoted; what waits is cancelled."""
     for order in state.plan:
-        if state.status(order.order_id) not in CANCELLABLE_ON_REQUEST:
-            continue
-        cancel = ev.OrderCancelled(
-            order_id=order.order_id, run_id=task.run_id, reason="run cancel requested"
-        )
-        if _append_at(ledger, task, state.orders[order.order_id], cancel):
-            _mark(state, order.order_id, OrderStatus.CANCELLED)
-            done.cancelled.append(order.order_id)
+        view = state.orders[order.order_id]
+        if view.status in CANCELLABLE_ON_REQUEST:
+            _cancel(ledger, task, state, view, "run cancel requested", done)
 
 
 def finish_run(ledger: LedgerClient, task: OrderSettled) -> str | None:
@@ -174,7 +191,7 @@ def finish_run(ledger: LedgerClient, task: OrderSettled) -> str | None:
         except LedgerConflict:
             log.info("co.run.finish_conflict")
             continue
-        log.info("co.run.settled", event=ending.event_type)
+        log.info("co.run.settled", event_type=ending.event_type)
         return ending.event_type
     return None
 
@@ -206,12 +223,12 @@ def _append_at(
     try:
         result = ledger.append(order.order_id, [event], expected_version=order.version)
     except LedgerConflict:
-        log.info("co.order.moved_on", order_id=order.order_id, event=payload.event_type)
+        log.info("co.order.moved_on", order_id=order.order_id, event_type=payload.event_type)
         return False
     log.info(
         "co.order.appended",
         order_id=order.order_id,
-        event=payload.event_type,
+        event_type=payload.event_type,
         duplicate=result.duplicate,
     )
     return not result.duplicate
