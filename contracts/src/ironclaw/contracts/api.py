@@ -230,7 +230,7 @@ class AppendRequest(Body):
 class AppendBatch(Body):
     """Appends to several streams in one transaction: all are written, or none."""
 
-    appends: list[AppendRequest] = Field(min_length=1, max_length=100)
+    appends: list[AppendRequest] = Field(min_length=1, max_length=500)
 
 
 class AppendResult(View):

@@ -13,8 +13,9 @@ from ironclaw.contracts.events import PlannedOrder
 from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.models import OrderBudget
 
-# One ledger batch holds at most 100 appends: the run's own and one per Order.
-MAX_PLAN_ORDERS = 99
+# A plan is one ledger batch: the run's own append and one per Order (see AppendBatch), and
+# POST /runs accepts at most 200 explicit Orders.
+MAX_PLAN_ORDERS = 200
 
 
 class PlanError(ValueError):
