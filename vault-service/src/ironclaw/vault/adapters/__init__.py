@@ -1,0 +1,1 @@
+"""What the vault drives: git repositories on disk and cross-process locks."""

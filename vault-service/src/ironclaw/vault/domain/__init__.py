@@ -1,0 +1,1 @@
+"""The vault's logic: theaters, worktrees and artifacts, without any web framework."""
