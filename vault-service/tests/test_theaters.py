@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from ironclaw.contracts.api import TheaterView
 from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.kit.git import git
+from ironclaw.vault.adapters.repository import init_bare_with_initial_commit
 
 CommitFile = Callable[[Path, str, str], str]
 FilesOutside = Callable[[], set[Path]]
@@ -234,3 +235,32 @@ def test_a_password_in_a_source_url_never_appears_in_the_answer(vault: TestClien
     assert response.status_code == 422
     assert "hunter2" not in response.text
     assert "bot:***@" in response.json()["detail"]
+
+
+def test_a_folder_left_by_a_registration_that_died_is_replaced(
+    vault: TestClient, home: Path, source_repo: Path
+) -> None:
+    leftover = home / "theaters" / "project"
+    leftover.mkdir(parents=True)
+    (leftover / "half-cloned").write_text("")
+
+    response = vault.post("/theaters", json={"name": "project", "source": str(source_repo)})
+
+    assert response.status_code == 201
+    assert not (leftover / "half-cloned").exists()
+    assert response.json()["head"] == git(source_repo, "rev-parse", "main")
+
+
+def test_a_default_repository_built_by_an_ensure_that_died_is_reused(
+    vault: TestClient, home: Path, ledger_client: LedgerClient
+) -> None:
+    (home / "theaters").mkdir(parents=True)
+    built = init_bare_with_initial_commit(home / "theaters" / "default", "main", "first")
+    head = built.branch_head("main")
+
+    response = vault.post("/theaters/default/ensure")
+
+    assert response.status_code == 200
+    assert response.json()["head"] == head
+    assert ".ironclaw/" in (built.path / "info" / "exclude").read_text().splitlines()
+    assert theater_events(ledger_client, "default") == ["TheaterRegistered"]

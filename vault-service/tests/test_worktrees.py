@@ -89,9 +89,7 @@ def test_asking_again_for_an_attempt_returns_the_same_worktree_untouched(
     (path / ".ironclaw" / "state.json").write_text('{"progress": 0.5}')
     work = commit(path, "work.txt", "work\n")
     repository = Path(theater["path"])
-    tree = git(repository, "rev-parse", f"{theater['head']}^{{tree}}")
-    moved = git(repository, "commit-tree", tree, "-p", theater["head"], "-m", "mainline moved")
-    git(repository, "update-ref", "refs/heads/main", moved)
+    advance_mainline(repository, theater["head"])
 
     status, again = create(vault, request)
 
@@ -100,6 +98,21 @@ def test_asking_again_for_an_attempt_returns_the_same_worktree_untouched(
     assert git(path, "rev-parse", "HEAD") == work
     assert json.loads((path / ".ironclaw" / "state.json").read_text()) == {"progress": 0.5}
     assert len(WorktreeList(repository).paths) == 1
+
+
+def test_a_worktree_whose_maker_died_before_recording_its_base_still_reports_it(
+    vault: TestClient, theater: dict[str, Any], new_request: NewRequest
+) -> None:
+    request = new_request()
+    _, first = create(vault, request)
+    admin = Path(theater["path"]) / "worktrees" / Path(first["path"]).name
+    (admin / "ironclaw-base").unlink()
+    advance_mainline(Path(theater["path"]), theater["head"])
+
+    status, again = create(vault, request)
+
+    assert status == 200
+    assert again["base_commit"] == theater["head"]
 
 
 def test_a_worktree_can_start_from_another_ref(
@@ -158,12 +171,28 @@ def test_an_archived_attempt_asked_for_again_gets_its_branch_back(
     _, body = create(vault, request)
     work = commit(Path(body["path"]), "work.txt", "work\n")
     vault.delete(f"/worktrees/{request.order_id}/1")
+    advance_mainline(Path(theater["path"]), theater["head"])
 
     status, again = create(vault, request)
 
     assert status == 201
     assert again == body
     assert git(Path(again["path"]), "rev-parse", "HEAD") == work
+
+
+def test_an_archived_rescue_asked_for_again_keeps_its_start(
+    vault: TestClient, source_repo: Path, new_request: NewRequest, commit: CommitFile
+) -> None:
+    vault.post("/theaters", json={"name": "project", "source": str(source_repo)})
+    request = new_request(theater="project", start_from="develop")
+    _, body = create(vault, request)
+    commit(Path(body["path"]), "rescued.txt", "rescued\n")
+    vault.delete(f"/worktrees/{request.order_id}/1")
+
+    status, again = create(vault, request)
+
+    assert status == 201
+    assert again["base_commit"] == git(source_repo, "rev-parse", "develop") == body["base_commit"]
 
 
 def test_removing_without_archive_deletes_the_branch(
@@ -248,6 +277,14 @@ def test_hostile_ids_to_remove_are_refused(
 
     assert response.status_code in (404, 422)
     assert Path(theater["path"]).exists()
+
+
+def advance_mainline(repository: Path, head: str) -> str:
+    """Move `main` one (empty) commit past `head`, as a promotion would."""
+    tree = git(repository, "rev-parse", f"{head}^{{tree}}")
+    moved = git(repository, "commit-tree", tree, "-p", head, "-m", "mainline moved")
+    git(repository, "update-ref", "refs/heads/main", moved, head)
+    return moved
 
 
 class WorktreeList:

@@ -10,8 +10,14 @@ from pathlib import Path
 from ironclaw.contracts.kit.git import GitError, git
 
 ORDER_FILES = ".ironclaw/"
-# Transports a theater may be cloned over: `ext::` and friends run commands, so never those.
-CLONE_PROTOCOLS = "file:git:http:https:ssh"
+# Transports a theater may be cloned over (`ext::` and friends run commands, so never those),
+# and a clone that stalls or would ask for a password fails instead of hanging the request.
+CLONE_ENV = {
+    "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh",
+    "GIT_HTTP_LOW_SPEED_LIMIT": "1000",
+    "GIT_HTTP_LOW_SPEED_TIME": "60",
+}
+DEFAULT_SSH_COMMAND = "ssh -o BatchMode=yes -o ConnectTimeout=30"
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,16 @@ class BareRepository:
     def branch_head(self, branch: str) -> str | None:
         """The commit branch `branch` points at, or None when there is no such branch."""
         return self.commit_of(f"refs/heads/{branch}")
+
+    def is_ancestor(self, commit: str, ref: str) -> bool:
+        """Whether `commit` is in the history of `ref`."""
+        try:
+            self.git("merge-base", "--is-ancestor", commit, ref)
+        except GitError as error:
+            if error.returncode == 1:
+                return False
+            raise
+        return True
 
     def exclude_order_files(self) -> None:
         """List `.ironclaw/` in `info/exclude`, so order files never get committed."""
@@ -119,7 +135,10 @@ def clone_bare(source: str, destination: Path) -> BareRepository:
         "--",
         source,
         str(destination),
-        env={"GIT_ALLOW_PROTOCOL": CLONE_PROTOCOLS},
+        env={
+            **CLONE_ENV,
+            "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", DEFAULT_SSH_COMMAND),
+        },
     )
     return BareRepository(destination)
 

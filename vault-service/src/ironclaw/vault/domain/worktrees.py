@@ -76,7 +76,7 @@ def create_worktree(
         if repository.branch_head(branch) is not None:
             # The branch outlived its worktree (archived, or its maker died): keep its commits.
             repository.attach_worktree(path, branch)
-            start = _merge_base(repository, branch, theater.mainline) or start
+            start = _attached_base(repository, branch, theater.mainline, start)
         else:
             repository.add_worktree(path, branch, start)
         _record_base(path, start)
@@ -133,6 +133,13 @@ def _clear_leftovers(repository: BareRepository, path: Path, *, registered: bool
     elif path.exists():
         shutil.rmtree(path)
     repository.prune_worktrees()
+
+
+def _attached_base(repository: BareRepository, branch: str, mainline: str, start: str) -> str:
+    """Where a kept branch started: `start` if it lies on the branch, else its fork point."""
+    if repository.is_ancestor(start, f"refs/heads/{branch}"):
+        return start
+    return _merge_base(repository, branch, mainline) or start
 
 
 def _merge_base(repository: BareRepository, branch: str, mainline: str) -> str | None:
