@@ -27,8 +27,13 @@ class GitError(RuntimeError):
 
     def __init__(self, args: list[str], returncode: int, output: str) -> None:
         super().__init__(f"git {' '.join(args)} failed ({returncode}): {output.strip()[-2000:]}")
+        self.git_args = list(args)
         self.returncode = returncode
         self.output = output
+
+    def __reduce__(self) -> tuple[type[GitError], tuple[list[str], int, str]]:
+        # Rebuilt from its own arguments, so it crosses process boundaries (multiprocessing).
+        return (type(self), (self.git_args, self.returncode, self.output))
 
 
 def git(cwd: Path | str, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
