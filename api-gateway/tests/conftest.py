@@ -9,9 +9,11 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from openai_server import serve
 
 from ironclaw.contracts.api import RunView
 from ironclaw.contracts.clients.ledger import LedgerClient
@@ -32,6 +34,8 @@ from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.models import AfterActionReport
 from ironclaw.gateway.app import create_app
 from ironclaw.gateway.config import Settings
+from ironclaw.vault.app import create_app as create_vault_app
+from ironclaw.vault.config import Settings as VaultSettings
 
 THEATER = "demo"
 
@@ -59,6 +63,14 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def down_url() -> str:
     return closed_port_url()
+
+
+@pytest.fixture
+def vault_url(ledger_url: str, tmp_path: Path) -> Iterator[str]:
+    """The real vault over HTTP, its theaters under the test's own `$IRONCLAW_HOME`."""
+    settings = VaultSettings(home=tmp_path / "home", ledger_url=ledger_url, internal_token="vt0k")
+    with serve(create_vault_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture

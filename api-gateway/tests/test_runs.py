@@ -253,6 +253,8 @@ def test_cancel_settles_every_order_and_the_run(
     }
     types = [event.type for event in script.events() if event.stream_id in (run_id, running)]
     assert types[-3:] == ["RunCancelRequested", "OrderCancelled", "RunCancelled"]
+    (requested,) = script.events("RunCancelRequested")
+    assert requested.data["requested_by"] == "ip:testclient"
 
 
 def test_cancel_is_idempotent(gateway: TestClient, script: Any, theater: str) -> None:

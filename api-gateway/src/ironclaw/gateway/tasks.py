@@ -30,8 +30,11 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
         ) as ledger:
             return deliver_reply(ledger, request).value
 
+    # shared=False: a shared task would be added to every Celery app created later in this
+    # process, bound to this app's settings.
     celery.task(
         name=tasks.DELIVER_REPLY,
+        shared=False,
         autoretry_for=(httpx.TransportError,),
         retry_backoff=True,
         max_retries=8,

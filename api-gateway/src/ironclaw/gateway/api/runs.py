@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ironclaw.contracts.api import ChatRequest, RunAccepted, RunLinks, RunSubmission, RunView
 from ironclaw.contracts.models import RUN_SETTLED, RunStatus, SourceKind
-from ironclaw.gateway.api.deps import Gateway, GatewayDep, authorize, request_id
+from ironclaw.gateway.api.deps import CallerDep, Gateway, GatewayDep, authorize, request_id
 from ironclaw.gateway.api.idempotent import OnceDep, Reply
 from ironclaw.gateway.domain.runs import cancel_run, read_run, submit_run
 from ironclaw.gateway.domain.submissions import Submission, check_order_graph
@@ -77,11 +77,13 @@ async def get_run(run_id: str, gateway: GatewayDep) -> RunView:
 
 
 @router.post("/runs/{run_id}/cancel", status_code=202, response_model=RunView)
-async def post_cancel(run_id: str, gateway: GatewayDep, once: OnceDep) -> JSONResponse:
+async def post_cancel(
+    run_id: str, gateway: GatewayDep, caller: CallerDep, once: OnceDep
+) -> JSONResponse:
     """Cancel the run and its unsettled orders; a settled run is answered as it is."""
 
     async def cancel() -> Reply:
-        view = await run_in_threadpool(cancel_run, gateway.ledger, run_id, requested_by="gateway")
+        view = await run_in_threadpool(cancel_run, gateway.ledger, run_id, requested_by=caller.name)
         return Reply(202, view.model_dump(mode="json"))
 
     return await once.run(cancel)
