@@ -151,3 +151,31 @@ def test_sse_of_a_settled_run_sends_its_events_and_ends(
 
     assert [m.event for m in messages] == ["RunReceived", "RunCompleted"]
     assert [m.event for m in resumed] == ["RunCompleted"]
+
+
+@BOTH_DATABASES
+def test_sse_with_racing_writers_misses_nothing_and_keeps_ledger_order(
+    served: str, script: Any, theater: str
+) -> None:
+    with httpx.Client(base_url=served, timeout=20) as client:
+        run_id = client.post("/chat", json={"message": "hi", "theater": theater}).json()["run_id"]
+        order_ids = script.plan(run_id, theater, ["a", "b", "c"])
+
+        def heartbeats(order_id: str) -> None:
+            for n in range(15):
+                signal = SignalEmitted(order_id=order_id, attempt=1, note=f"beat {n}")
+                script.ledger.append(order_id, [signal], expected_version=None)
+
+        writers = [threading.Thread(target=heartbeats, args=(o,)) for o in order_ids]
+        headers = {"Accept": "text/event-stream"}
+        for writer in writers:
+            writer.start()
+        with client.stream("GET", f"/runs/{run_id}/events", headers=headers) as response:
+            for writer in writers:
+                writer.join()
+            script.complete(run_id)
+            messages = list(sse_messages(response.iter_lines()))
+
+    ours = [e for e in script.events() if e.stream_id in (run_id, *order_ids)]
+    assert [m.id for m in messages] == [e.position for e in ours]
+    assert sum(m.event == "SignalEmitted" for m in messages) == 45

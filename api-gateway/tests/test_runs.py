@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from ironclaw.contracts.clients.ledger import LedgerError
 from ironclaw.contracts.models import OrderStatus
 
 
@@ -286,3 +289,28 @@ def test_cancelling_a_completed_run_changes_nothing(
 
 def test_cancelling_an_unknown_run_is_404(gateway: TestClient) -> None:
     assert gateway.post("/runs/run_00000000000000000000000000/cancel").status_code == 404
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_cancel_racing_the_planner_leaves_no_order_unsettled(
+    gateway: TestClient, script: Any, theater: str
+) -> None:
+    for _ in range(3):
+        run_id = gateway.post("/chat", json={"message": "hi", "theater": theater}).json()["run_id"]
+        start = threading.Barrier(2)
+
+        def planner(run_id: str, start: threading.Barrier) -> None:
+            start.wait()
+            with contextlib.suppress(LedgerError):  # refused once the run is cancelled
+                script.plan(run_id, theater, ["a", "b", "c"])
+
+        racer = threading.Thread(target=planner, args=(run_id, start))
+        racer.start()
+        start.wait()
+        response = gateway.post(f"/runs/{run_id}/cancel")
+        racer.join()
+
+        assert response.status_code == 202
+        view = script.run(run_id)
+        assert view.status == "cancelled"
+        assert {order.status for order in view.orders} <= {OrderStatus.CANCELLED}

@@ -1,10 +1,11 @@
 """A Run's events in order: its own stream and its orders' streams, merged by global position.
 
-`RunTimeline.snapshot()` reads the streams; `RunTimeline.follow()` then reads on from the
-ledger's global feed. The ledger hands out positions in commit order, so an event missing from a
-stream when that stream was read has a position above the last one read from it: following the
-feed from the lowest of the streams' last positions catches every such late event, and events
-already seen are recognised by their stream version.
+`RunTimeline.snapshot()` reads the streams twice and returns what lies at or below the highest
+position the first pass saw (the *horizon*); `RunTimeline.follow()` then reads on from the
+ledger's global feed after the horizon. The ledger hands out positions in commit order and the
+horizon was committed before the second pass began, so an event at or below it that the first
+pass missed was committed before the second pass read its stream: the snapshot is complete up to
+the horizon, and the feed brings everything above it, in position order.
 """
 
 from __future__ import annotations
@@ -43,20 +44,22 @@ class RunTimeline:
     def snapshot(self) -> list[StoredEvent]:
         """Every event of the run so far, in position order; `NotFound` for an unknown run."""
         try:
-            found = self._read_stream(run_stream(self.run_id))
+            found = self._read_streams()
         except LedgerNotFound:
             raise NotFound(f"run {self.run_id!r} does not exist") from None
-        last_positions = [found[-1].position]
-        # The orders are listed after the run stream was read: an order missing from the list
-        # was planned later, so its events all come after what the run stream showed.
-        for order in self._ledger.get_run(self.run_id).orders:
-            events = self._read_stream(order_stream(order.order_id))
-            found.extend(events)
-            last_positions.append(events[-1].position)
-        self._feed_after = min(last_positions)
-        found.sort(key=lambda event: event.position)
-        self.settled = any(event.type in SETTLING_EVENTS for event in found)
-        return found
+        horizon = max(event.position for event in found)
+        found.extend(self._read_streams())  # what committed while the first pass was reading
+        early = sorted(
+            (event for event in found if event.position <= horizon),
+            key=lambda event: event.position,
+        )
+        # Later events are left to the feed, which delivers them in position order.
+        self._versions = {}
+        for event in early:
+            self._versions[event.stream_id] = event.version
+        self._feed_after = horizon
+        self.settled = any(event.type in SETTLING_EVENTS for event in early)
+        return early
 
     def follow(self) -> list[StoredEvent]:
         """The run's events committed since the last call, in position order.
@@ -78,18 +81,24 @@ class RunTimeline:
                 break
         return fresh
 
+    def _read_streams(self) -> list[StoredEvent]:
+        """The run stream's and its orders' events not read yet (orders listed after the run)."""
+        found = self._read_stream(run_stream(self.run_id))
+        for order in self._ledger.get_run(self.run_id).orders:
+            found.extend(self._read_stream(order_stream(order.order_id)))
+        return found
+
     def _read_stream(self, stream_id: str) -> list[StoredEvent]:
-        """All events of a stream (at least one: the ledger has no empty streams)."""
+        """A stream's events after the version already read; `LedgerNotFound` if it has none."""
         events: list[StoredEvent] = []
+        version = self._versions.get(stream_id, 0)
         while True:
-            after = events[-1].version if events else 0
-            page = self._ledger.read_stream(stream_id, after_version=after)
+            page = self._ledger.read_stream(stream_id, after_version=version)
             events.extend(page.events)
-            if not page.events or events[-1].version >= page.version:
+            version = events[-1].version if events else version
+            if not page.events or version >= page.version:
                 break
-        if not events:
-            raise LedgerNotFound(404, f"stream {stream_id!r} has no events")
-        self._versions[stream_id] = events[-1].version
+        self._versions[stream_id] = version
         return events
 
     def _is_new(self, event: StoredEvent) -> bool:
