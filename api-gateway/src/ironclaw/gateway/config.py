@@ -24,7 +24,7 @@ class Settings(ServiceSettings):
         default=None, description="comma-separated API keys; unset: the API is open (dev only)"
     )
     rate_limit: str | None = Field(
-        default="120/minute",
+        default="1200/minute",
         description="per API key (per client address when open), e.g. '60/minute; 1000/hour'",
     )
     idempotency_ttl_s: int = Field(default=86_400, ge=1, description="how long replies are kept")
