@@ -180,3 +180,17 @@ def test_every_answer_carries_a_request_id(gateway: TestClient, method: str, pat
 
     assert response.headers["X-Request-Id"].startswith("req_")
     assert echoed.headers["X-Request-Id"] == "req_mine"
+
+
+def test_a_post_counts_once_against_the_rate_limit(
+    gateway_for: Callable[..., TestClient], theater: str
+) -> None:
+    gateway = gateway_for(rate_limit="2/minute")
+    body = {"message": "hi", "theater": theater}
+
+    answers = [
+        gateway.post("/chat", json=body, headers={"Idempotency-Key": "same"}).status_code
+        for _ in range(3)
+    ]
+
+    assert answers == [202, 202, 429]

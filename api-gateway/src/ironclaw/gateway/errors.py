@@ -29,13 +29,6 @@ class IdempotencyMismatch(ServiceError):
     title = "Idempotency-Key reused"
 
 
-class IdempotencyInProgress(ServiceError):
-    """A request with the same `Idempotency-Key` is still being processed."""
-
-    status = 409
-    title = "Request in progress"
-
-
 def problem_for_dependency(name: str, url: str, status: int, detail: str) -> ServiceError:
     """The problem a caller sees when `name` (at `url`) answered `status`: never a bare 500."""
     if status in (401, 403):

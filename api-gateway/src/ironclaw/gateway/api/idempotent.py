@@ -109,13 +109,13 @@ async def once_per_key(request: Request, caller: CallerDep, gateway: GatewayDep)
     key = request.headers.get(HEADER)
     if key is not None and not (0 < len(key) <= MAX_KEY_LENGTH and key.isprintable()):
         raise Unprocessable(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} printable characters")
-    body = _canonical(await request.body())
-    fingerprint = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.url.path.encode(), body])
-    ).hexdigest()
-    scoped = None
+    scoped, fingerprint = None, ""
     if key is not None:
         scoped = f"{caller.name}:{hashlib.sha256(key.encode()).hexdigest()}"
+        body = _canonical(await request.body())
+        fingerprint = hashlib.sha256(
+            b"\n".join([request.method.encode(), request.url.path.encode(), body])
+        ).hexdigest()
     settings = gateway.settings
     return Once(
         store=gateway.replies,
