@@ -258,3 +258,21 @@ def test_an_event_id_repeated_within_an_append_is_refused(ledger: Ledger) -> Non
     with pytest.raises(EventRefused, match="unique within an append"):
         ledger.store.append([request])
     assert ledger.store.stream_version(run_id) == 1
+
+
+def test_an_entitys_version_follows_its_stream_even_for_events_without_a_projection(
+    ledger: Ledger, engine: Engine
+) -> None:
+    run_id = ledger.new_run()
+    (order_id,) = ledger.plan(run_id)
+    ledger.issue(run_id, order_id)
+    ledger.run_attempt(run_id, order_id)
+    ledger.append(order_id, [ev.IntegrationReady(order_id=order_id, run_id=run_id, attempt=1)])
+    order = Views(engine).order(order_id)
+    assert order.version == ledger.store.stream_version(order_id) == 6
+    # a writer appending at the version it read must succeed
+    ledger.append(
+        order_id,
+        [ev.IntegrationStarted(order_id=order_id, run_id=run_id, attempt=1)],
+        expected=order.version,
+    )

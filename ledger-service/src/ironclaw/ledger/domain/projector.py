@@ -51,6 +51,28 @@ def project(store: ProjectionStore, record: EventRecord) -> None:
     handler = HANDLERS.get(record.type)
     if handler is not None:
         handler(store, record, record.payload)
+    _track_version(store, record)
+
+
+def _track_version(store: ProjectionStore, record: EventRecord) -> None:
+    """Keep an entity's `version` at its stream's, whatever the event (writers append at it)."""
+    entity = _entity_of_stream(record.stream_id)
+    if entity is None:
+        return
+    row = store.get(*entity)
+    if row is not None and row["version"] != record.version:
+        row["version"] = record.version
+        store.put(entity[0], row)
+
+
+def _entity_of_stream(stream_id: str) -> tuple[str, tuple[str]] | None:
+    if stream_id.startswith("run_"):
+        return "runs", (stream_id,)
+    if stream_id.startswith("ord_"):
+        return "orders", (stream_id,)
+    if stream_id.startswith("theater-"):
+        return "theaters", (stream_id.removeprefix("theater-"),)
+    return None
 
 
 # --- runs -------------------------------------------------------------------------------------
