@@ -23,8 +23,11 @@ $(IRONCLAW_HOME)/tools/bin/uv:
 sync: $(UV)
 	$(UV) sync --locked
 
+# The embedded broker: Celery messages as files under $IRONCLAW_HOME/broker, no server needed.
+dev: export IRONCLAW_BROKER_URL ?= filesystem://$(IRONCLAW_HOME)/broker
 dev: sync
 	@mkdir -p $(IRONCLAW_HOME)
+	$(UV) run ironclaw-ledger migrate
 	$(UV) run honcho --procfile Procfile.dev start
 
 test: sync

@@ -30,7 +30,7 @@ class Service:
 
 
 SERVICES = (
-    Service("gateway", 8000, ("serve",)),
+    Service("gateway", 8000, ("serve", "worker"), queue="gateway"),
     Service("co", 8010, ("worker",), queue="co"),
     Service("vault", 8002, ("serve",), internal_api=True),
     Service("worker", 8011, ("worker",), queue="worker"),
