@@ -44,6 +44,7 @@ format: sync
 
 bench: sync
 	$(UV) run python bench/ledger_append.py
+	$(UV) run python bench/e2e_overhead.py
 
 up:
 	docker compose up --build
