@@ -101,7 +101,7 @@ def git_floor(work: Path) -> float:
     """The git operations one attempt needs, on a bare repository like a theater's."""
     repo = work / f"theater-{uuid.uuid4().hex[:6]}"
     git(work, "init", "--bare", "-b", "main", str(repo))
-    empty_tree = git(repo, "hash-object", "-t", "tree", "-w", "--stdin", "/dev/null")
+    empty_tree = git(repo, "hash-object", "-t", "tree", "-w", "/dev/null")
     git(repo, "update-ref", "refs/heads/main", git(repo, "commit-tree", empty_tree, "-m", "init"))
     tree = work / f"wt-{uuid.uuid4().hex[:6]}"
     started = time.perf_counter()

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -35,7 +36,13 @@ from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.tasks import PLAN_RUN
 from ironclaw.ledger.adapters.database import create_db_engine
 from ironclaw.ledger.adapters.event_store import EventStore, VersionConflictError
-from ironclaw.ledger.adapters.relay import CeleryPublisher, RelayError, relay_batch, unsent_count
+from ironclaw.ledger.adapters.relay import (
+    CeleryPublisher,
+    RelayError,
+    relay_batch,
+    run_relay,
+    unsent_count,
+)
 from ironclaw.ledger.adapters.tables import events, outbox
 from ironclaw.ledger.domain.records import EventRefused
 
@@ -458,3 +465,33 @@ def test_the_relay_answers_health_on_its_own_port(sqlite_url: str, tmp_path: Pat
     finally:
         relay.terminate()
         assert relay.wait(timeout=20) == 0
+
+
+def test_an_idle_relay_on_postgres_is_woken_by_the_append_not_its_poll(postgres_url: str) -> None:
+    engine = create_db_engine(postgres_url)
+    publisher = RecordingPublisher()
+    stopping = threading.Event()
+    relay = threading.Thread(
+        target=run_relay,
+        args=(engine, publisher),
+        kwargs={
+            "batch_size": 10,
+            "idle_s": 30.0,  # a poll would take this long; the NOTIFY must not
+            "max_backoff_s": 30.0,
+            "should_stop": stopping.is_set,
+        },
+    )
+    relay.start()
+    try:
+        time.sleep(0.5)  # let the relay go idle (the first empty pass), then append
+        started = time.monotonic()
+        EventStore(engine).append([run_received()])
+        while not publisher.published:
+            assert time.monotonic() - started < 10, "the relay was not woken by the append"
+            time.sleep(0.01)
+    finally:
+        stopping.set()
+        EventStore(engine).append([run_received()])  # wakes it so it sees the stop
+        relay.join(timeout=30)
+        engine.dispose()
+    assert not relay.is_alive()

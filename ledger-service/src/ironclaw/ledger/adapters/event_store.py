@@ -36,6 +36,7 @@ from ironclaw.ledger.domain.records import EventRecord, EventRefused, LedgerErro
 from ironclaw.ledger.domain.snapshots import take_snapshot
 
 ANY_VERSION_RETRIES = 5
+OUTBOX_CHANNEL = "ironclaw_outbox"
 log = structlog.get_logger()
 
 
@@ -175,6 +176,9 @@ class EventStore:
                 connection.execute(insert(snapshots), snapshot_rows)
             if outbox_rows:
                 connection.execute(insert(outbox), outbox_rows)
+                if is_postgres(connection):
+                    # Delivered at commit: wakes waiting relays instead of their next poll.
+                    connection.execute(text(f"NOTIFY {OUTBOX_CHANNEL}"))
             new_rows = [row for item in pending for row in item.rows]
             positions = _insert_events(connection, new_rows) if new_rows else {}
         return [item.duplicate or _result(item, positions) for item in pending]

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import psycopg
 import structlog
 from celery import Celery
 from fastapi import FastAPI
@@ -20,6 +21,7 @@ from sqlalchemy import Engine, func, select, update
 from ironclaw.contracts.kit.celery import publisher_config
 from ironclaw.contracts.kit.health import health_app
 from ironclaw.ledger.adapters.database import is_postgres, write_transaction
+from ironclaw.ledger.adapters.event_store import OUTBOX_CHANNEL
 from ironclaw.ledger.adapters.tables import outbox
 
 log = structlog.get_logger()
@@ -101,6 +103,28 @@ def unsent_count(engine: Engine) -> int:
         )
 
 
+class OutboxWakeup:
+    """Waits for new outbox rows: woken by the appends' NOTIFY on Postgres, by polling elsewhere."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._listener: psycopg.Connection[Any] | None = None
+        if is_postgres(engine):
+            conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            self._listener = psycopg.connect(conninfo, autocommit=True)
+            self._listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+
+    def wait(self, timeout_s: float) -> None:
+        if self._listener is None:
+            time.sleep(timeout_s)
+            return
+        for _ in self._listener.notifies(timeout=timeout_s, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+
+
 def run_relay(
     engine: Engine,
     publisher: Publisher,
@@ -110,7 +134,25 @@ def run_relay(
     max_backoff_s: float,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Relay until told to stop: drain while there is work, sleep when idle, back off on errors."""
+    """Relay until told to stop: drain while there is work, wait when idle, back off on errors."""
+    wakeup = OutboxWakeup(engine)
+    try:
+        _relay_until_stopped(
+            engine, publisher, wakeup, batch_size, idle_s, max_backoff_s, should_stop
+        )
+    finally:
+        wakeup.close()
+
+
+def _relay_until_stopped(
+    engine: Engine,
+    publisher: Publisher,
+    wakeup: OutboxWakeup,
+    batch_size: int,
+    idle_s: float,
+    max_backoff_s: float,
+    should_stop: Callable[[], bool],
+) -> None:
     backoff = idle_s
     log.info("ledger.relay.started", batch_size=batch_size, unsent=unsent_count(engine))
     while not should_stop():
@@ -125,7 +167,7 @@ def run_relay(
         if sent:
             log.info("ledger.relay.published", count=sent)
         else:
-            time.sleep(idle_s)
+            wakeup.wait(idle_s)
     log.info("ledger.relay.stopped")
 
 
