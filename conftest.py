@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-import redis
+from redis_claims import claimed_redis_database
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -80,43 +78,12 @@ def require_redis(redis_url: str | None) -> str:
     return redis_url
 
 
-REDIS_CLAIM_KEY = "ironclaw-test:claimed-by"
-
-
-@contextmanager
-def claimed_redis_database(redis_url: str, candidates: range = range(15, 0, -1)) -> Iterator[str]:
-    """A Redis database only the caller uses: claimed with SET NX in an empty database, and
-    emptied of what the caller created afterwards. Other runs of the suite can share the server."""
-    token = uuid.uuid4().hex
-    for db in candidates:
-        url = make_url_with_db(redis_url, db)
-        client = redis.Redis.from_url(url)
-        if client.set(REDIS_CLAIM_KEY, token, nx=True, ex=1800):
-            if client.dbsize() == 1:
-                break
-            client.delete(REDIS_CLAIM_KEY)  # someone else keeps data here: leave it alone
-        client.close()
-    else:
-        pytest.skip(f"no free Redis database among {list(candidates)}")
-    try:
-        yield url
-    finally:
-        if client.get(REDIS_CLAIM_KEY) == token.encode():
-            created = [key for key in client.scan_iter() if key != REDIS_CLAIM_KEY.encode()]
-            if created:
-                client.delete(*created)
-            client.delete(REDIS_CLAIM_KEY)
-        client.close()
-
-
-def make_url_with_db(redis_url: str, db: int) -> str:
-    return urlunsplit(urlsplit(redis_url)._replace(path=f"/{db}"))
-
-
 @pytest.fixture
 def redis_db_url(require_redis: str) -> Iterator[str]:
-    """A Redis database this test alone uses (see `claimed_redis_database`)."""
+    """A Redis database this test alone uses (see tests/support/redis_claims.py)."""
     with claimed_redis_database(require_redis) as url:
+        if url is None:
+            pytest.skip("every Redis database the tests may claim is taken")
         yield url
 
 

@@ -15,12 +15,10 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -45,10 +43,6 @@ from ironclaw.ledger.adapters.relay import (
 )
 from ironclaw.ledger.adapters.tables import events, outbox
 from ironclaw.ledger.domain.records import EventRefused
-
-CLAIM_KEY = "ironclaw-test:claimed-by"
-CANDIDATE_DBS = range(15, 7, -1)
-
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -106,33 +100,10 @@ def queued(client: redis.Redis, queue: str) -> list[dict[str, Any]]:
     return found
 
 
-def _with_db(url: str, db: int) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
-
-
 @pytest.fixture
-def broker_url(require_redis: str) -> Iterator[str]:
-    """A Redis database this test alone uses: claimed atomically, emptied of its keys after."""
-    token = uuid.uuid4().hex
-    for db in CANDIDATE_DBS:
-        url = _with_db(require_redis, db)
-        client = redis.Redis.from_url(url)
-        if client.set(CLAIM_KEY, token, nx=True, ex=900):
-            if client.dbsize() == 1:
-                break
-            client.delete(CLAIM_KEY)  # someone else keeps data here: leave it alone
-        client.close()
-    else:
-        pytest.skip(f"no free Redis database among {list(CANDIDATE_DBS)}")
-    try:
-        yield url
-    finally:
-        if client.get(CLAIM_KEY) == token.encode():
-            created = [key for key in client.scan_iter() if key != CLAIM_KEY.encode()]
-            if created:
-                client.delete(*created)
-            client.delete(CLAIM_KEY)
-        client.close()
+def broker_url(redis_db_url: str) -> str:
+    """A Redis database this test alone uses (claimed; see tests/support/redis_claims.py)."""
+    return redis_db_url
 
 
 class RecordingPublisher:

@@ -16,26 +16,20 @@ import signal
 import socket
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
-import redis
 from fleet_services import CONSUMERS, PATROLS, SERVICES, Service, service_id
+from redis_claims import claimed_redis_database
 from typer.testing import CliRunner
 
 # uvicorn re-raises the signal it handled; a Celery worker and a patrol loop exit with 0.
 CLEAN_EXIT = {"serve": (0, -signal.SIGTERM), "worker": (0,), "patrol": (0,)}
-# The claim protocol of the ledger's relay tests, on other databases: a test's own database is
-# an empty one it won with SET NX, and it deletes only the keys that appeared there.
-CLAIM_KEY = "ironclaw-test:claimed-by"
-CANDIDATE_DBS = range(7, 0, -1)
 
 
 @dataclass(frozen=True)
@@ -119,27 +113,6 @@ def exercise(run: Run, *, port: int, broker_url: str, log: Path) -> Outcome:
             process.kill()
             process.wait()
     return Outcome(health, process.returncode, log.read_text())
-
-
-@contextmanager
-def claimed_redis_database(base_url: str) -> Iterator[str | None]:
-    """The URL of an empty database this run alone uses, None when every candidate is taken."""
-    token = uuid.uuid4().hex
-    for db in CANDIDATE_DBS:
-        url = urlunsplit(urlsplit(base_url)._replace(path=f"/{db}"))
-        with redis.Redis.from_url(url) as client:
-            if not client.set(CLAIM_KEY, token, nx=True, ex=900):
-                continue
-            if client.dbsize() != 1:
-                client.delete(CLAIM_KEY)  # someone else keeps data here: leave it alone
-                continue
-            try:
-                yield url
-            finally:
-                if client.get(CLAIM_KEY) == token.encode():
-                    client.delete(*client.keys())
-            return
-    yield None
 
 
 @pytest.fixture(scope="module")
