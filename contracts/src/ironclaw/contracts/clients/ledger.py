@@ -7,11 +7,9 @@ because re-sending an event whose id is already stored returns the stored result
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
-from pydantic import BaseModel, SecretStr, ValidationError
-from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
+from pydantic import ValidationError
 
 from ironclaw.contracts.api import (
     AppendBatch,
@@ -26,9 +24,8 @@ from ironclaw.contracts.api import (
     TheaterView,
     VersionConflict,
 )
+from ironclaw.contracts.clients.http import ServiceClient, ViewT, detail_of
 from ironclaw.contracts.events import EventPayload, NewEvent
-
-ViewT = TypeVar("ViewT", bound=BaseModel)
 
 
 class LedgerError(Exception):
@@ -50,30 +47,8 @@ class LedgerConflict(LedgerError):
         self.conflict = conflict
 
 
-class LedgerClient:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        token: SecretStr | str | None = None,
-        timeout_s: float = 10.0,
-        retry_for_s: float = 30.0,
-        http: httpx.Client | None = None,
-    ) -> None:
-        secret = token.get_secret_value() if isinstance(token, SecretStr) else token
-        headers = {"Authorization": f"Bearer {secret}"} if secret else {}
-        self._http = http or httpx.Client(base_url=base_url, timeout=timeout_s)
-        self._http.headers.update(headers)
-        self._retry_for_s = retry_for_s
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> LedgerClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class LedgerClient(ServiceClient):
+    """The ledger's API; 404 is `LedgerNotFound`, a version conflict `LedgerConflict`."""
 
     @staticmethod
     def request(
@@ -149,37 +124,16 @@ class LedgerClient:
         self._send("GET", "/health")
 
     def _get(self, path: str, view: type[ViewT], **params: Any) -> ViewT:
-        return view.model_validate(self._send("GET", path, params=params).json())
+        return self._call("GET", path, view, params=params)
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        @retry(
-            retry=retry_if_exception_type(httpx.TransportError),
-            wait=wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.1),
-            stop=stop_after_delay(self._retry_for_s),
-            reraise=True,
-        )
-        def send() -> httpx.Response:
-            return self._http.request(method, path, **kwargs)
-
-        response = send()
-        if response.status_code < 400:
-            return response
-        body = _json_or_text(response)
-        detail = str(body.get("detail") if isinstance(body, dict) else body)
-        if response.status_code == 404:
-            raise LedgerNotFound(404, detail)
-        if response.status_code == 409 and isinstance(body, dict):
+    def _raise_for(self, status: int, body: Any) -> None:
+        if status == 404:
+            raise LedgerNotFound(404, detail_of(body))
+        if status == 409 and isinstance(body, dict):
             try:
                 conflict = VersionConflict.model_validate(body)
             except ValidationError:
                 pass  # a 409 that is not a version conflict (e.g. a stale attempt): plain error
             else:
                 raise LedgerConflict(conflict)
-        raise LedgerError(response.status_code, detail)
-
-
-def _json_or_text(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return response.text
+        raise LedgerError(status, detail_of(body))

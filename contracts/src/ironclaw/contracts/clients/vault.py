@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-import httpx
-from pydantic import BaseModel, SecretStr
-from tenacity import retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
+from typing import Any
 
 from ironclaw.contracts.api import (
     ArtifactView,
@@ -15,8 +11,7 @@ from ironclaw.contracts.api import (
     WorktreeRequest,
     WorktreeView,
 )
-
-ViewT = TypeVar("ViewT", bound=BaseModel)
+from ironclaw.contracts.clients.http import ServiceClient, detail_of
 
 
 class VaultError(Exception):
@@ -26,24 +21,11 @@ class VaultError(Exception):
         self.detail = detail
 
 
-class VaultClient:
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        token: SecretStr | str | None = None,
-        timeout_s: float = 60.0,
-        retry_for_s: float = 30.0,
-        http: httpx.Client | None = None,
-    ) -> None:
-        secret = token.get_secret_value() if isinstance(token, SecretStr) else token
-        self._http = http or httpx.Client(base_url=base_url, timeout=timeout_s)
-        if secret:
-            self._http.headers["Authorization"] = f"Bearer {secret}"
-        self._retry_for_s = retry_for_s
+class VaultClient(ServiceClient):
+    """The vault's API; every error answer is a `VaultError` with its status."""
 
-    def close(self) -> None:
-        self._http.close()
+    def __init__(self, base_url: str, *, timeout_s: float = 60.0, **options: Any) -> None:
+        super().__init__(base_url, timeout_s=timeout_s, **options)
 
     def register_theater(self, theater: TheaterCreate) -> TheaterView:
         return self._call("POST", "/theaters", TheaterView, json=theater.model_dump(mode="json"))
@@ -74,24 +56,5 @@ class VaultClient:
     def read_artifact(self, artifact_id: str) -> bytes:
         return self._send("GET", f"/artifacts/{artifact_id}").content
 
-    def _call(self, method: str, path: str, view: type[ViewT], **kwargs: Any) -> ViewT:
-        return view.model_validate(self._send(method, path, **kwargs).json())
-
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        @retry(
-            retry=retry_if_exception_type(httpx.TransportError),
-            wait=wait_exponential_jitter(multiplier=0.1, max=2.0, jitter=0.1),
-            stop=stop_after_delay(self._retry_for_s),
-            reraise=True,
-        )
-        def send() -> httpx.Response:
-            return self._http.request(method, path, **kwargs)
-
-        response = send()
-        if response.status_code >= 400:
-            try:
-                detail = str(response.json().get("detail"))
-            except ValueError:
-                detail = response.text
-            raise VaultError(response.status_code, detail)
-        return response
+    def _raise_for(self, status: int, body: Any) -> None:
+        raise VaultError(status, detail_of(body))
