@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import time
 from typing import Any
@@ -314,3 +315,25 @@ def test_cancel_racing_the_planner_leaves_no_order_unsettled(
         view = script.run(run_id)
         assert view.status == "cancelled"
         assert {order.status for order in view.orders} <= {OrderStatus.CANCELLED}
+
+
+@pytest.mark.parametrize("content_type", [None, "application/x-www-form-urlencoded", "text/plain"])
+def test_a_json_body_sent_as_curl_d_sends_it_is_read_as_json(
+    gateway: TestClient, script: Any, theater: str, content_type: str | None
+) -> None:
+    body = json.dumps({"message": "sent with curl -d", "theater": theater}).encode()
+    headers = {"content-type": content_type} if content_type else {}
+    response = gateway.post("/chat", content=body, headers=headers)
+    assert response.status_code == 202, response.text
+    (received,) = script.events("RunReceived")
+    assert received.data["message"] == "sent with curl -d"
+
+
+def test_a_form_body_that_is_no_json_is_a_clear_422(gateway: TestClient) -> None:
+    response = gateway.post(
+        "/chat",
+        content=b"message=hi",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 422
+    assert "JSON" in response.text

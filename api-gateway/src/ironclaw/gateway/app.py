@@ -16,6 +16,7 @@ from ironclaw.contracts.kit.logging import get_logger
 from ironclaw.gateway.api import events, orders, runs, theaters
 from ironclaw.gateway.api.body_limit import BodyLimitMiddleware
 from ironclaw.gateway.api.deps import Gateway
+from ironclaw.gateway.api.json_bodies import JsonBodiesMiddleware
 from ironclaw.gateway.api.problems import install_dependency_problems
 from ironclaw.gateway.config import Settings
 from ironclaw.gateway.readiness import readiness_checks
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added before the error handling's request-id middleware, so it runs inside it: its 413s
     # carry a request id, and a streamed body's 413 reaches the problem+json handler unwrapped.
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(JsonBodiesMiddleware)
     install_error_handling(app)
     install_dependency_problems(app, settings)
     app.include_router(health_router(settings.service_name, readiness_checks(settings)))
