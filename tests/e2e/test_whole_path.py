@@ -118,6 +118,8 @@ def test_a_failing_gate_leaves_mainline_untouched(fleet: Fleet, tmp_path: Path) 
     view = fleet.get(f"/orders/{order.order_id}").json()
     assert view["status"] == "integration_failed"
     assert "forbidden.txt must not exist" in view["integration"]["output_tail"]
+    artifact = fleet.home / "artifacts" / view["integration"]["artifact"]
+    assert "forbidden.txt must not exist" in artifact.read_text()
     assert git(mainline(fleet, "gated"), "rev-parse", "main") == head
 
 
