@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import typer
 
-from ironclaw.contracts.kit.cli import patrol_until_stopped, service_cli
-from ironclaw.duty.app import create_app
+from ironclaw.contracts.kit.cli import service_cli
+from ironclaw.contracts.kit.logging import configure_logging, get_logger
+from ironclaw.contracts.kit.runner import run_patrol, serve_in_background, stop_on_signals
+from ironclaw.duty.app import create_app, create_officer
 from ironclaw.duty.config import Settings
 
 
@@ -17,9 +21,29 @@ def create_cli() -> typer.Typer:
     def patrol() -> None:
         """Patrol until SIGTERM, answering /health on IRONCLAW_HTTP_PORT (8014).
 
-        For now a placeholder: it logs `duty.patrol.idle` every IRONCLAW_PATROL_INTERVAL_S.
+        Every IRONCLAW_PATROL_INTERVAL_S, while it holds the duty lease (a Redis key when the
+        broker is Redis, else a file lock under IRONCLAW_HOME), it re-enqueues unclaimed
+        Orders, reissues or fails dead attempts, re-requests integration of forgotten ones and
+        appends `PatrolCompleted` on `patrol-duty`; without the lease it logs
+        `duty.patrol.standby`. Without IRONCLAW_BROKER_URL it only logs `duty.patrol.idle`.
         """
-        patrol_until_stopped(Settings(), create_app, name="duty")
+        settings = Settings()
+        configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+        stop = threading.Event()
+        stop_on_signals(stop)
+        serve_in_background(create_app(settings), settings.http_host, settings.http_port)
+        try:
+            officer = create_officer(settings)
+        except ValueError as error:
+            # Without a broker nothing can be re-enqueued: say so, and keep only the heartbeat
+            # of a process that is up (`duty.patrol.idle`), as before the patrol existed.
+            get_logger().warning("duty.patrol.unarmed", reason=str(error))
+            run_patrol("duty", settings.patrol_interval_s, stop)
+            return
+        try:
+            run_patrol("duty", settings.patrol_interval_s, stop, round=officer.round)
+        finally:
+            officer.stand_down()
 
     return cli
 

@@ -1,0 +1,1 @@
+"""What the duty officer talks to besides the ledger: the broker and the lease store."""

@@ -1,0 +1,1 @@
+"""The duty officer's plain logic: one patrol cycle over the ledger's projections."""
