@@ -12,3 +12,7 @@ class Settings(PatrolSettings):
 
     service_name: str = "observer"
     http_port: int = Field(default=8012, ge=1, le=65535)
+    vault_url: str = "http://127.0.0.1:8002"
+    client_retry_s: float = Field(
+        default=5.0, ge=0, description="how long a round retries a ledger or vault out of reach"
+    )

@@ -1,0 +1,1 @@
+"""What the observer touches besides the ledger and vault clients: the disk and git."""

@@ -1,0 +1,1 @@
+"""The observer's plain logic: one patrol cycle per theater."""
