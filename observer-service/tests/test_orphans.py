@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.clients.vault import VaultClient
-from ironclaw.contracts.events import OrderCancelled, RescueSaved
+from ironclaw.contracts.events import (
+    Integrated,
+    IntegrationStarted,
+    OrderCancelled,
+    RescueSaved,
+)
 from ironclaw.contracts.kit.git import git
 from ironclaw.observer.domain.patrol import Observer
 
@@ -120,3 +125,44 @@ def test_live_attempts_keep_their_worktrees_and_unknown_folders_are_left_alone(
     assert cycle.saw["worktrees"] == 2
     assert cycle.saw["orphaned"] == 0
     assert rescued(fleet, order_id) == []
+
+
+def test_an_integrated_attempts_worktree_is_removed_without_a_rescue(fleet: Fleet) -> None:
+    run_id, order_id = fleet.planned_order()
+    worktree = fleet.start(run_id, order_id, 1)
+    fleet.complete(run_id, order_id, 1, [])
+    fleet.ledger.append(
+        order_id,
+        [
+            IntegrationStarted(order_id=order_id, run_id=run_id, attempt=1),
+            Integrated(
+                order_id=order_id,
+                run_id=run_id,
+                attempt=1,
+                theater="project",
+                merged_commit=worktree.base_commit,
+            ),
+        ],
+        expected_version=None,
+    )
+
+    cycle = fleet.patrol()
+
+    assert rescued(fleet, order_id) == []  # its work is on the mainline
+    assert not Path(worktree.path).exists()
+    assert cycle.did == [f"removed_worktree:{order_id}:1"]
+
+
+def test_an_orphan_that_cannot_be_rescued_is_never_removed(fleet: Fleet) -> None:
+    run_id, order_id = fleet.planned_order()
+    worktree = Path(fleet.start(run_id, order_id, 1).path)
+    (worktree / "work.py").write_text("precious = True\n")
+    (worktree / ".git").write_text("gitdir: /nowhere\n")  # its git link is broken
+    fleet.issue(run_id, order_id, 2)
+
+    cycle = fleet.patrol()
+
+    assert (worktree / "work.py").read_text() == "precious = True\n"
+    assert rescued(fleet, order_id) == []
+    assert cycle.saw["orphaned"] == 1
+    assert cycle.did == []
