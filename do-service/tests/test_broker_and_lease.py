@@ -16,6 +16,8 @@ from ironclaw.contracts import tasks
 from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.duty.adapters.broker import CeleryEnqueuer
 from ironclaw.duty.adapters.lease import FileLease, RedisLease
+from ironclaw.duty.app import create_officer
+from ironclaw.duty.config import Settings
 from ironclaw.duty.domain.officer import DutyOfficer
 from ironclaw.duty.domain.patrol import DutyPatrol, PatrolPolicy
 
@@ -144,3 +146,13 @@ def test_only_one_duty_officer_holds_the_file_lease(tmp_path: Path) -> None:
     assert second.acquire()
     assert not first.acquire()
     second.release()
+
+
+def test_the_officer_takes_the_lease_where_the_broker_is(tmp_path: Path, redis_db_url: str) -> None:
+    on_redis = create_officer(Settings(broker_url=redis_db_url, home=tmp_path))
+    on_folder = create_officer(Settings(broker_url=f"filesystem:///{tmp_path}/b", home=tmp_path))
+
+    assert isinstance(on_redis.lease, RedisLease)
+    assert isinstance(on_folder.lease, FileLease)
+    with pytest.raises(ValueError, match="IRONCLAW_BROKER_URL is not set"):
+        create_officer(Settings(broker_url=None, home=tmp_path))

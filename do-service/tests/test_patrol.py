@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from ironclaw.contracts import events as ev
+from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.models import OrderStatus
 from ironclaw.duty.domain.patrol import DutyPatrol
+from ironclaw.duty.domain.recovery import LEASE_EXPIRED, reissue_or_fail
 
 if TYPE_CHECKING:  # the fixtures' classes, from this folder's conftest
     from conftest import Orders, SetClock
@@ -191,3 +195,41 @@ def test_every_cycle_appends_patrol_completed_with_what_it_saw_and_did(
     assert second.did == []
     assert (second.saw["issued"], second.saw["active"]) == (2, 1)
     assert orders.view(healthy.order_id).attempt == 1
+
+
+def test_a_reissue_at_a_stale_version_does_nothing(
+    orders: Orders, clock: SetClock, ledger_client: LedgerClient
+) -> None:
+    stale = orders.claim(orders.issued(heartbeat_timeout_s=5), lease_s=1)
+    orders.signal(stale, lease_s=1)  # the unit moved the Order on after the patrol read it
+    attempt = stale.attempts[-1]
+    assert attempt.claimed_at is not None
+
+    done = reissue_or_fail(
+        ledger_client,
+        stale,
+        attempt,
+        LEASE_EXPIRED,
+        attempt.claimed_at + timedelta(seconds=60),
+        backoff_base_s=0,
+    )
+
+    assert done is None
+    assert orders.view(stale.order_id).attempt == 1
+    assert len(orders.of_type(stale.order_id, "OrderIssued")) == 1
+
+
+def test_the_patrol_resends_integration_even_after_co_asked_once(
+    orders: Orders, clock: SetClock, patrol_factory: MakePatrol, ledger_client: LedgerClient
+) -> None:
+    order = orders.complete(orders.claim(orders.issued()))
+    co_ready = ev.IntegrationReady(order_id=order.order_id, run_id=order.run_id, attempt=1)
+    ledger_client.append(order.order_id, [co_ready], expected_version=order.version)
+    finished_at = order.attempts[-1].finished_at
+    assert finished_at is not None
+
+    clock.at(finished_at, plus_s=10)
+    assert patrol_factory(integration_resend_after_s=5).cycle().did == [
+        f"integration_ready {order.order_id}#1"
+    ]
+    assert len(orders.of_type(order.order_id, "IntegrationReady")) == 2

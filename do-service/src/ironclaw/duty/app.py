@@ -22,7 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def patrol_policy(settings: Settings) -> PatrolPolicy:
     """The patrol's timings from the settings."""
     return PatrolPolicy(
-        lease_grace_s=settings.lease_grace_s,
+        lease_grace_s=settings.expired_lease_grace_s,
         backoff_base_s=settings.backoff_base_s,
         integration_resend_after_s=settings.integration_resend_after_s,
         limit=settings.patrol_limit,
@@ -45,5 +45,5 @@ def create_officer(settings: Settings) -> DutyOfficer:
     patrol = DutyPatrol(
         ledger, CeleryEnqueuer(settings.broker_url), patrol_policy(settings), holder=holder
     )
-    lease = lease_for(settings.broker_url, settings.home, ttl_s=settings.lease_ttl_s)
+    lease = lease_for(settings.broker_url, settings.home, ttl_s=settings.duty_lease_ttl_s)
     return DutyOfficer(patrol, lease, holder=holder)

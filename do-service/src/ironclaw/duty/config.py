@@ -12,7 +12,7 @@ class Settings(PatrolSettings):
 
     service_name: str = "duty"
     http_port: int = Field(default=8014, ge=1, le=65535)
-    lease_grace_s: float = Field(
+    expired_lease_grace_s: float = Field(
         default=15.0, ge=0, description="how long past its lease an attempt may go unreissued"
     )
     backoff_base_s: float = Field(
@@ -24,6 +24,6 @@ class Settings(PatrolSettings):
     patrol_limit: int = Field(
         default=1000, ge=1, le=1000, description="Orders read per status query and cycle"
     )
-    lease_ttl_s: float = Field(
+    duty_lease_ttl_s: float = Field(
         default=90.0, gt=0, description="how long the active DO's lease outlives its last cycle"
     )
