@@ -41,7 +41,8 @@ def clear_orphaned_worktrees(cycle: Cycle) -> None:
 
 
 def _orphaned(order: OrderView, folder: WorktreeFolder) -> bool:
-    return order.status in ORDER_SETTLED or folder.attempt != order.attempt
+    # A folder of a newer attempt than the order shows is never orphaned: the read raced it.
+    return order.status in ORDER_SETTLED or folder.attempt < order.attempt
 
 
 def _needs_rescue(order: OrderView, folder: WorktreeFolder) -> bool:
