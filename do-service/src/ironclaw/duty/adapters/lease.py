@@ -6,7 +6,7 @@ import fcntl
 import os
 import secrets
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 from urllib.parse import urlsplit
 
 import redis
@@ -32,16 +32,6 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
-
-
-class Lease(Protocol):
-    """A lease only one duty officer holds at a time."""
-
-    def acquire(self) -> bool:
-        """Take the lease or extend it if held; False while another holder has it."""
-        ...
-
-    def release(self) -> None: ...
 
 
 class RedisLease:
@@ -96,7 +86,7 @@ class FileLease:
             self._file = None
 
 
-def lease_for(broker_url: str | None, home: Path, *, ttl_s: float) -> Lease:
+def lease_for(broker_url: str | None, home: Path, *, ttl_s: float) -> RedisLease | FileLease:
     """A Redis lease when the broker is Redis, else a file lock under `home`."""
     if broker_url and urlsplit(broker_url).scheme in REDIS_SCHEMES:
         return RedisLease(broker_url, ttl_s=ttl_s)
