@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 
-from ironclaw.contracts.ids import PREFIXES, has_prefix, new_id
+from ironclaw.contracts.events import NewEvent, RunCancelRequested
+from ironclaw.contracts.ids import PREFIXES, derived_event_id, has_prefix, new_id
 
 CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 
@@ -72,3 +74,15 @@ def test_ids_made_later_sort_later_across_millisecond_boundaries() -> None:
 def test_ids_are_unique_over_many() -> None:
     count = 20_000
     assert len({new_id("ord") for _ in range(count)}) == count
+
+
+def test_derived_event_ids_are_stable_valid_and_distinct_per_meaning() -> None:
+    first = derived_event_id("co", "ord_x", 2)
+    assert first == derived_event_id("co", "ord_x", 2)
+    assert first != derived_event_id("duty", "ord_x", 2)
+    assert first != derived_event_id("co", "ord_x", 3)
+    assert re.fullmatch(r"evt_[0-9a-z]{26}", first)
+    event = NewEvent(
+        id=first, **NewEvent.of(RunCancelRequested(run_id="run_x")).model_dump(exclude={"id"})
+    )
+    assert event.id == first

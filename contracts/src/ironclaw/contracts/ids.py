@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 
@@ -28,3 +29,15 @@ def new_id(prefix: str) -> str:
 
 def has_prefix(value: str, prefix: str) -> bool:
     return value.startswith(f"{prefix}_") and len(value) == len(prefix) + 27
+
+
+def derived_event_id(*parts: str | int) -> str:
+    """`evt_` and 26 hex digits of a hash of `parts`: the same parts give the same id.
+
+    For events whose meaning makes them unique (e.g. "integration ready for attempt 2 of this
+    Order"): the ledger stores an event id once, so appending it twice stores it once. Such ids
+    do not sort by time like `new_id`'s. Start `parts` with the writer's name so two writers
+    deriving from the same Order never swallow each other's events.
+    """
+    digest = hashlib.sha256("|".join(str(part) for part in parts).encode()).hexdigest()
+    return f"evt_{digest[:26]}"

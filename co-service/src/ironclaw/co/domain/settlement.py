@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ironclaw.co.domain.event_ids import derived_event_id
 from ironclaw.co.domain.planning import co_events
 from ironclaw.co.domain.synthesis import current_attempt, failure_reason, synthesise_response
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import OrderView, RunView, StreamPage
 from ironclaw.contracts.clients.ledger import LedgerClient, LedgerConflict
 from ironclaw.contracts.events import NewEvent
+from ironclaw.contracts.ids import derived_event_id
 from ironclaw.contracts.kit.logging import get_logger
 from ironclaw.contracts.models import ORDER_SETTLED, RUN_SETTLED, OrderStatus
 from ironclaw.contracts.tasks import OrderSettled

@@ -16,10 +16,10 @@ from typing import Protocol
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import OrderView
 from ironclaw.contracts.clients.ledger import LedgerClient, LedgerConflict
+from ironclaw.contracts.ids import derived_event_id
 from ironclaw.contracts.kit.logging import bound_context, get_logger
 from ironclaw.contracts.models import OrderStatus
 from ironclaw.contracts.tasks import ExecuteOrder
-from ironclaw.duty.domain.event_ids import derived_event_id
 from ironclaw.duty.domain.recovery import (
     LEASE_EXPIRED,
     Cause,

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import AttemptView, OrderView, StreamPage
 from ironclaw.contracts.clients.ledger import LedgerClient, LedgerConflict
+from ironclaw.contracts.ids import derived_event_id
 from ironclaw.contracts.kit.logging import get_logger
-from ironclaw.duty.domain.event_ids import derived_event_id
 
 log = get_logger()
 
