@@ -10,7 +10,8 @@ from typing import Any
 
 import structlog
 
-CONTEXT_KEYS = ("run_id", "order_id", "attempt", "request_id")
+CONTEXT_KEYS = ("run_id", "order_id", "attempt", "request_id", "theater")
+QUIET_LIBRARIES = ("httpx", "httpcore")
 
 
 def configure_logging(service: str, *, level: str = "INFO", json: bool = True) -> None:
@@ -41,6 +42,9 @@ def configure_logging(service: str, *, level: str = "INFO", json: bool = True) -
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
+    for chatty in QUIET_LIBRARIES:
+        # A line per HTTP request between services drowns what the services say they do.
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
 
