@@ -1,100 +1,33 @@
-"""Fixtures of the worker's tests: a real ledger, real git theaters, a vault stand-in.
+"""Fixtures of the worker's tests: a real ledger, the real vault, real git worktrees.
 
-`GitWorktrees` makes the same layout vault makes (docs/the-path-of-a-run.md): a bare theater
-repository under `theaters/<name>` whose `info/exclude` lists `.ironclaw/`, and a worktree per
-attempt under `worktrees/<theater>/<order_id>-<attempt>` on branch `ironclaw/<order_id>/<attempt>`,
-with `.ironclaw/task.md` and `state.json`. It stands in for vault until vault's app lands; the
-tests that need vault's HTTP API serve `vault_stand_in_app` over it.
+The vault is served over HTTP on a loopback port with its home under the test's `tmp_path`; the
+worker reaches it through its production provider `VaultWorktrees`. Vault's layout
+(docs/the-path-of-a-run.md): the `default` theater is a bare repository at
+`<home>/theaters/default`, and each attempt gets a worktree at
+`<home>/worktrees/<theater>/<order_id>-<attempt>` on branch `ironclaw/<order_id>/<attempt>`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI, Response
 from openai_server import serve
 
 from ironclaw.contracts import events as ev
-from ironclaw.contracts.api import WorktreeRequest, WorktreeView
 from ironclaw.contracts.clients.ledger import LedgerClient
+from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.ids import new_id
-from ironclaw.contracts.kit.git import git, theater_lock
 from ironclaw.contracts.models import OrderBudget
 from ironclaw.contracts.tasks import ExecuteOrder
+from ironclaw.vault.app import create_app as create_vault_app
+from ironclaw.vault.config import Settings as VaultSettings
 from ironclaw.worker.adapters.engines import engine_loader
+from ironclaw.worker.adapters.vault import VaultWorktrees
 from ironclaw.worker.config import Settings
 from ironclaw.worker.domain.engine import EngineLoader
 from ironclaw.worker.domain.ports import AttemptServices
-
-
-class GitWorktrees:
-    """A stand-in for vault's worktrees: the same layout, made with the same git commands."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-
-    def theater(self, name: str = "default") -> Path:
-        """The theater's bare repository, created with one commit on `main` on first use."""
-        repository = self.home / "theaters" / name
-        if repository.exists():
-            return repository
-        seed = self.home / "seeds" / name
-        seed.mkdir(parents=True)
-        git(seed, "init", "--quiet", "--initial-branch=main")
-        (seed / "README.md").write_text(f"# {name}\n")
-        git(seed, "add", "README.md")
-        git(seed, "commit", "--quiet", "-m", "initial commit")
-        repository.parent.mkdir(parents=True, exist_ok=True)
-        git(self.home, "clone", "--quiet", "--bare", str(seed), str(repository))
-        (repository / "info").mkdir(exist_ok=True)
-        (repository / "info" / "exclude").write_text(".ironclaw/\n")
-        return repository
-
-    def create(self, request: WorktreeRequest) -> WorktreeView:
-        repository = self.theater(request.theater)
-        path = self.home / "worktrees" / request.theater / f"{request.order_id}-{request.attempt}"
-        branch = f"ironclaw/{request.order_id}/{request.attempt}"
-        with theater_lock(repository):
-            base = git(repository, "rev-parse", "refs/heads/main")
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                git(repository, "worktree", "add", "--quiet", "-b", branch, "--", str(path), base)
-        order_files = path / ".ironclaw"
-        order_files.mkdir(exist_ok=True)
-        (order_files / "task.md").write_text(request.task_md)
-        (order_files / "state.json").write_text(json.dumps(request.state, indent=2))
-        return WorktreeView(
-            theater=request.theater,
-            order_id=request.order_id,
-            attempt=request.attempt,
-            path=str(path),
-            branch=branch,
-            base_commit=base,
-            repository=str(repository),
-        )
-
-    def remove(self, order_id: str, attempt: int) -> None:
-        for path in (self.home / "worktrees").glob(f"*/{order_id}-{attempt}"):
-            git(self.theater(path.parent.name), "worktree", "remove", "--force", str(path))
-
-
-def vault_stand_in_app(worktrees: GitWorktrees) -> FastAPI:
-    """Vault's `POST /worktrees` and `DELETE /worktrees/{order_id}/{attempt}` over `worktrees`."""
-    app = FastAPI()
-
-    @app.post("/worktrees")
-    def create(body: WorktreeRequest) -> WorktreeView:
-        return worktrees.create(body)
-
-    @app.delete("/worktrees/{order_id}/{attempt}")
-    def remove(order_id: str, attempt: int) -> Response:
-        worktrees.remove(order_id, attempt)
-        return Response(status_code=204)
-
-    return app
 
 
 @pytest.fixture
@@ -107,15 +40,26 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def worktrees(tmp_path: Path) -> GitWorktrees:
-    return GitWorktrees(tmp_path / "home")
+def vault_home(tmp_path: Path) -> Path:
+    """The vault's `IRONCLAW_HOME`: theaters, worktrees and artifacts live under it."""
+    return tmp_path / "home"
 
 
 @pytest.fixture
-def vault_url(worktrees: GitWorktrees) -> Iterator[str]:
-    """Vault's worktree API served over HTTP (the stand-in until vault's app lands)."""
-    with serve(vault_stand_in_app(worktrees)) as url:
+def vault_url(vault_home: Path, ledger_url: str) -> Iterator[str]:
+    """The real vault over HTTP on the test's ledger, with the `default` theater ensured."""
+    settings = VaultSettings(home=vault_home, ledger_url=ledger_url, internal_token=None)
+    with serve(create_vault_app(settings)) as url:
+        with VaultClient(url) as vault:
+            vault.ensure_default_theater()
         yield url
+
+
+@pytest.fixture
+def worktrees(vault_url: str) -> Iterator[VaultWorktrees]:
+    """The worker's production worktree provider, asking the real vault."""
+    with VaultClient(vault_url) as vault:
+        yield VaultWorktrees(vault)
 
 
 IssueOrder = Callable[..., ExecuteOrder]
@@ -170,9 +114,9 @@ MakeServices = Callable[..., AttemptServices]
 
 
 @pytest.fixture
-def make_services(ledger_client: LedgerClient, worktrees: GitWorktrees) -> MakeServices:
+def make_services(ledger_client: LedgerClient, worktrees: VaultWorktrees) -> MakeServices:
     """`make_services(settings=None, load_engine=None, heartbeat_interval_s=None, ...)`:
-    the services of an attempt over the real ledger and the git worktrees."""
+    the services of an attempt over the real ledger and the real vault."""
 
     def make(
         settings: Settings | None = None,
