@@ -1,29 +1,36 @@
-"""Fixtures of the integration tests: a real ledger, a real bare theater repository, real worktrees.
+"""Fixtures of the integration tests: a real ledger, a real vault, its theaters and worktrees.
 
+The theater is registered through the vault (a bare clone under the vault's home, recorded in the
+ledger) and every attempt's worktree is made by the vault, so the layout is the fleet's own.
 An order reaches `completed` the way it does in the fleet: `RunReceived`, `RunPlanned`,
-`OrderPlanned`, `OrderIssued`, `OrderClaimed`, `AttemptStarted` (with a worktree on branch
-`ironclaw/<order_id>/<attempt>` made from the mainline), a commit with the `Run-Id:`/`Order-Id:`/
-`Attempt:` trailers, and `OrderCompleted`.
+`OrderPlanned`, `OrderIssued`, `OrderClaimed`, `AttemptStarted` (with the vault's worktree on
+branch `ironclaw/<order_id>/<attempt>` made from the mainline), a commit with the `Run-Id:`/
+`Order-Id:`/`Attempt:` trailers, and `OrderCompleted`.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from openai_server import serve
 
 from ironclaw.contracts import events as ev
-from ironclaw.contracts.api import OrderView
+from ironclaw.contracts.api import OrderView, TheaterCreate, WorktreeRequest
 from ironclaw.contracts.clients.ledger import LedgerClient
+from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.kit.git import git, theater_lock
 from ironclaw.contracts.models import AfterActionReport
 from ironclaw.contracts.tasks import IntegrateOrder
-from ironclaw.integration.adapters.artifacts import DirectoryArtifactStore
+from ironclaw.integration.adapters.vault import VaultAdapter
 from ironclaw.integration.domain.integration import Integrator
 from ironclaw.integration.domain.review import GatePolicy
+from ironclaw.vault.app import create_app as create_vault_app
+from ironclaw.vault.config import Settings as VaultSettings
 
 
 @pytest.fixture
@@ -40,7 +47,7 @@ def database_url(request: pytest.FixtureRequest, postgres_admin_url: str | None)
 
 @dataclass
 class Theater:
-    """A bare theater repository, its mainline `main`, and a folder for worktrees."""
+    """A theater's bare repository in the vault, its mainline `main`, and a scratch folder."""
 
     name: str
     path: Path
@@ -109,9 +116,10 @@ class Order:
 
 @dataclass
 class Stage:
-    """A ledger and a registered theater, and the steps that bring orders to `completed`."""
+    """A ledger, a vault, a registered theater, and the steps that bring orders to `completed`."""
 
     ledger: LedgerClient
+    vault: VaultClient
     theater: Theater
 
     def plan_run(self, *keys: str) -> list[Order]:
@@ -136,11 +144,17 @@ class Stage:
         return orders
 
     def start(self, order: Order) -> Path:
-        """Claim the order and give it a worktree from the current mainline (as vault does)."""
-        worktree = self.theater.workspace / "worktrees" / f"{order.order_id}-{order.attempt}"
-        with theater_lock(self.theater.path):
-            git(self.theater.path, "worktree", "add", "-b", order.branch, str(worktree), "main")
-        write_files(worktree, {".ironclaw/task.md": f"# {order.key}\n"})
+        """Claim the order and have the vault make its worktree from the current mainline."""
+        made = self.vault.create_worktree(
+            WorktreeRequest(
+                theater=self.theater.name,
+                order_id=order.order_id,
+                run_id=order.run_id,
+                attempt=order.attempt,
+                task_md=f"# {order.key}\n",
+            )
+        )
+        worktree = Path(made.path)
         order.worktree = worktree
         self._append(
             order,
@@ -155,9 +169,9 @@ class Stage:
                 order_id=order.order_id,
                 run_id=order.run_id,
                 attempt=order.attempt,
-                branch=order.branch,
-                worktree=str(worktree),
-                base_commit=git(worktree, "rev-parse", "HEAD"),
+                branch=made.branch,
+                worktree=made.path,
+                base_commit=made.base_commit,
                 engine="command",
             ),
         )
@@ -210,24 +224,17 @@ class Stage:
         self.ledger.append(order.order_id, list(payloads), expected_version=version)
 
 
-def register_theater(ledger: LedgerClient, root: Path, name: str) -> Theater:
-    """A bare repository with one commit on `main`, `.ironclaw/` excluded, registered."""
+def register_theater(vault: VaultClient, root: Path, name: str) -> Theater:
+    """A repository with one commit on `main`, registered as theater `name` through the vault."""
     seed = root / f"{name}-seed"
     seed.mkdir(parents=True)
     git(seed, "init", "-q", "-b", "main")
     write_files(seed, {"README.md": "# demo\n\nfirst line\n"})
     git(seed, "add", "-A")
     git(seed, "commit", "-q", "-m", "initial commit")
-    path = root / "theaters" / name
-    git(root, "clone", "-q", "--bare", str(seed), str(path))
-    (path / "info").mkdir(exist_ok=True)
-    (path / "info" / "exclude").write_text(".ironclaw/\n")
-    theater = Theater(name=name, path=path, workspace=root / f"{name}-work")
+    registered = vault.register_theater(TheaterCreate(name=name, source=str(seed)))
+    theater = Theater(name=name, path=Path(registered.path), workspace=root / f"{name}-work")
     theater.workspace.mkdir()
-    registered = ev.TheaterRegistered(
-        name=name, source=str(seed), mainline="main", path=str(path), head=theater.head()
-    )
-    ledger.append(ev.theater_stream(name), [registered], expected_version=0)
     return theater
 
 
@@ -236,11 +243,38 @@ StageFactory = Callable[[str], Stage]
 
 
 @pytest.fixture
-def make_stage(ledger_client: LedgerClient, tmp_path: Path) -> StageFactory:
+def vault_url(tmp_path: Path, ledger_url: str) -> Iterator[str]:
+    """The real vault app, its home in the test's folder, served over HTTP on the test's ledger."""
+    home = tmp_path / "vault-home"
+    settings = VaultSettings(home=home, ledger_url=ledger_url, internal_token=None)
+    with serve(create_vault_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture
+def vault(vault_url: str) -> Iterator[VaultClient]:
+    client = VaultClient(vault_url, retry_for_s=5)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def unreachable_vault() -> Iterator[VaultClient]:
+    """A vault client aimed at a loopback port nothing listens on, giving up at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    client = VaultClient(f"http://127.0.0.1:{port}", retry_for_s=0)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def make_stage(ledger_client: LedgerClient, vault: VaultClient, tmp_path: Path) -> StageFactory:
     def make(name: str) -> Stage:
         root = tmp_path / name
         root.mkdir()
-        return Stage(ledger_client, register_theater(ledger_client, root, name))
+        return Stage(ledger_client, vault, register_theater(vault, root, name))
 
     return make
 
@@ -252,12 +286,14 @@ def stage(make_stage: StageFactory) -> Stage:
 
 
 @pytest.fixture
-def artifacts(tmp_path: Path) -> DirectoryArtifactStore:
-    return DirectoryArtifactStore(tmp_path / "artifacts")
+def artifacts(vault: VaultClient) -> VaultAdapter:
+    """Integration's production adapter to the real vault (artifacts and worktree removal)."""
+    return VaultAdapter(vault)
 
 
 @pytest.fixture
-def integrator(ledger_client: LedgerClient, artifacts: DirectoryArtifactStore) -> Integrator:
+def integrator(ledger_client: LedgerClient, artifacts: VaultAdapter) -> Integrator:
+    """Integration storing artifacts in the vault; worktrees stay, for the tests to inspect."""
     return Integrator(ledger_client, artifacts=artifacts, policy=GatePolicy(default_timeout_s=30))
 
 

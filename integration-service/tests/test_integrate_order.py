@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.kit.git import git
 from ironclaw.contracts.models import OrderStatus
-from ironclaw.integration.adapters.artifacts import DirectoryArtifactStore
 from ironclaw.integration.domain.integration import Disposition, Integrator
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def test_passing_gates_fast_forward_the_mainline_and_record_integrated(
 
 
 def test_a_failing_gate_leaves_the_mainline_untouched_and_keeps_its_output(
-    stage: Stage, integrator: Integrator, artifacts: DirectoryArtifactStore
+    stage: Stage, integrator: Integrator, vault: VaultClient
 ) -> None:
     stage.theater.commit_on_mainline({".ironclaw.toml": FAILING_GATES}, "add gates")
     (order,) = stage.plan_run("feature")
@@ -94,7 +94,7 @@ def test_a_failing_gate_leaves_the_mainline_untouched_and_keeps_its_output(
     assert integration.output_tail.endswith("test line 400\nFAILED: feature broken\n")
     assert 1900 <= len(integration.output_tail) <= 2000
     assert integration.artifact is not None
-    full_output = artifacts.read_artifact(integration.artifact).decode()
+    full_output = vault.read_artifact(integration.artifact).decode()
     assert full_output.startswith("test line 1\ntest line 2\n")
     assert full_output.endswith(integration.output_tail)
     assert "Integrated" not in stage.event_types(order.order_id)

@@ -8,31 +8,15 @@ from typing import TYPE_CHECKING
 
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.clients.ledger import LedgerClient
+from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.kit.git import git
 from ironclaw.contracts.models import OrderStatus
-from ironclaw.integration.adapters.artifacts import DirectoryArtifactStore
+from ironclaw.integration.adapters.vault import VaultAdapter
 from ironclaw.integration.domain.integration import Disposition, Integrator
 from ironclaw.integration.domain.review import GatePolicy
 
 if TYPE_CHECKING:
     from conftest import Stage, StageFactory  # fixture types; conftest is not importable
-
-
-class RecordingJanitor:
-    """Records which worktrees integration asked the vault to remove."""
-
-    def __init__(self) -> None:
-        self.removed: list[tuple[str, int]] = []
-
-    def remove_worktree(self, order_id: str, attempt: int) -> None:
-        self.removed.append((order_id, attempt))
-
-
-class UnreachableJanitor:
-    """A vault that cannot be reached."""
-
-    def remove_worktree(self, order_id: str, attempt: int) -> None:
-        raise ConnectionError("vault unreachable")
 
 
 def test_an_order_waits_for_the_orders_planned_before_it(
@@ -111,7 +95,7 @@ def test_a_duplicate_delivery_integrates_once(
     stage: Stage,
     ledger_client: LedgerClient,
     second_ledger_client: LedgerClient,
-    artifacts: DirectoryArtifactStore,
+    artifacts: VaultAdapter,
 ) -> None:
     (order,) = stage.plan_run("feature")
     stage.finish(order, {"feature.txt": "x\n"})
@@ -178,19 +162,28 @@ def test_a_crash_before_moving_the_mainline_is_integrated_from_the_start(
 
 
 def test_the_worktree_is_removed_once_settled_and_a_failed_removal_is_not_fatal(
-    make_stage: StageFactory, ledger_client: LedgerClient, artifacts: DirectoryArtifactStore
+    make_stage: StageFactory,
+    ledger_client: LedgerClient,
+    artifacts: VaultAdapter,
+    unreachable_vault: VaultClient,
 ) -> None:
-    janitor = RecordingJanitor()
-    recording = Integrator(ledger_client, artifacts=artifacts, janitor=janitor)
-    failing = Integrator(ledger_client, artifacts=artifacts, janitor=UnreachableJanitor())
+    removing = Integrator(ledger_client, artifacts=artifacts, janitor=artifacts)
+    unreachable = VaultAdapter(unreachable_vault)
+    failing = Integrator(ledger_client, artifacts=artifacts, janitor=unreachable)
     stage = make_stage("demo")
     first, second = stage.plan_run("first", "second")
     stage.finish(first, {"first.txt": "1\n"})
     stage.finish(second, {"second.txt": "2\n"})
+    assert first.worktree is not None
+    assert second.worktree is not None
 
-    assert recording.integrate_order(second.request()) is Disposition.DEFERRED
-    assert janitor.removed == []
-    assert recording.integrate_order(first.request()) is Disposition.INTEGRATED
-    assert janitor.removed == [(first.order_id, 1)]
+    assert removing.integrate_order(second.request()) is Disposition.DEFERRED
+    assert first.worktree.is_dir()  # nothing removed yet
+    assert second.worktree.is_dir()
+    assert removing.integrate_order(first.request()) is Disposition.INTEGRATED
+    assert not first.worktree.exists()  # the vault removed it ...
+    assert second.worktree.is_dir()  # ... and only it
+    assert git(stage.theater.path, "rev-parse", f"refs/heads/{first.branch}") == first.commits[-1]
     assert failing.integrate_order(second.request()) is Disposition.INTEGRATED
     assert stage.order(second).status is OrderStatus.INTEGRATED
+    assert second.worktree.is_dir()  # the vault was out of reach: the worktree stays
