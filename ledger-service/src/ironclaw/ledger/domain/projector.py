@@ -19,7 +19,7 @@ from ironclaw.contracts.models import (
     RunStatus,
 )
 from ironclaw.ledger.domain.records import EventRecord, EventRefused, StaleAttempt
-from ironclaw.ledger.domain.store import ProjectionStore, Row
+from ironclaw.ledger.domain.store import ProjectionStore, Row, entity_of_stream
 
 P = TypeVar("P", bound=ev.EventPayload)
 Handler = Callable[[ProjectionStore, EventRecord, Any], None]
@@ -56,23 +56,13 @@ def project(store: ProjectionStore, record: EventRecord) -> None:
 
 def _track_version(store: ProjectionStore, record: EventRecord) -> None:
     """Keep an entity's `version` at its stream's, whatever the event (writers append at it)."""
-    entity = _entity_of_stream(record.stream_id)
+    entity = entity_of_stream(record.stream_id)
     if entity is None:
         return
     row = store.get(*entity)
     if row is not None and row["version"] != record.version:
         row["version"] = record.version
         store.put(entity[0], row)
-
-
-def _entity_of_stream(stream_id: str) -> tuple[str, tuple[str]] | None:
-    if stream_id.startswith("run_"):
-        return "runs", (stream_id,)
-    if stream_id.startswith("ord_"):
-        return "orders", (stream_id,)
-    if stream_id.startswith("theater-"):
-        return "theaters", (stream_id.removeprefix("theater-"),)
-    return None
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -97,19 +87,7 @@ def _set_run_status(
 
 def _touch(store: ProjectionStore, table: str, row: Row, record: EventRecord) -> None:
     row["updated_at"] = record.recorded_at
-    if "version" in row and _stream_of(table, row) == record.stream_id:
-        row["version"] = record.version
     store.put(table, row)
-
-
-def _stream_of(table: str, row: Row) -> str | None:
-    if table == "runs":
-        return ev.run_stream(row["run_id"])
-    if table == "orders":
-        return ev.order_stream(row["order_id"])
-    if table == "theaters":
-        return ev.theater_stream(row["name"])
-    return None
 
 
 @projects(ev.RunReceived)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ironclaw.ledger.domain.records import EventRecord
-from ironclaw.ledger.domain.store import ProjectionStore, Row
+from ironclaw.ledger.domain.store import ProjectionStore, Row, entity_of_stream
 
 
 def snapshot_due(version: int, every: int) -> bool:
@@ -15,22 +15,15 @@ def snapshot_due(version: int, every: int) -> bool:
 
 def snapshot_state(store: ProjectionStore, stream_id: str) -> dict[str, Any] | None:
     """The entity a stream describes, as JSON; None for streams without one (patrols)."""
-    if stream_id.startswith("run_"):
-        run = store.get("runs", (stream_id,))
-        return {"run": _jsonable(run)} if run is not None else None
-    if stream_id.startswith("ord_"):
-        order = store.get("orders", (stream_id,))
-        if order is None:
-            return None
-        attempts = [store.get("attempts", (stream_id, n)) for n in range(1, order["attempt"] + 1)]
-        return {
-            "order": _jsonable(order),
-            "attempts": [_jsonable(a) for a in attempts if a is not None],
-        }
-    if stream_id.startswith("theater-"):
-        theater = store.get("theaters", (stream_id.removeprefix("theater-"),))
-        return {"theater": _jsonable(theater)} if theater is not None else None
-    return None
+    entity = entity_of_stream(stream_id)
+    row = store.get(*entity) if entity is not None else None
+    if entity is None or row is None:
+        return None
+    table, _ = entity
+    if table != "orders":
+        return {table.removesuffix("s"): _jsonable(row)}
+    attempts = [store.get("attempts", (stream_id, n)) for n in range(1, row["attempt"] + 1)]
+    return {"order": _jsonable(row), "attempts": [_jsonable(a) for a in attempts if a is not None]}
 
 
 def take_snapshot(store: ProjectionStore, record: EventRecord, every: int) -> dict[str, Any] | None:

@@ -20,6 +20,17 @@ def key_of(table: str, row: Row) -> Key:
     return tuple(row[column] for column in KEY_COLUMNS[table])
 
 
+def entity_of_stream(stream_id: str) -> tuple[str, Key] | None:
+    """The projection row a stream describes (table, key); None for streams without one."""
+    if stream_id.startswith("run_"):
+        return "runs", (stream_id,)
+    if stream_id.startswith("ord_"):
+        return "orders", (stream_id,)
+    if stream_id.startswith("theater-"):
+        return "theaters", (stream_id.removeprefix("theater-"),)
+    return None
+
+
 class ProjectionStore(Protocol):
     """Rows of the projection tables, read for update and written back by the projector.
 
