@@ -352,3 +352,23 @@ def test_the_ledger_client_speaks_the_api(database_url: str, engine: Engine) -> 
         with pytest.raises(LedgerError) as unauthorised:
             anonymous.get_run(run_id)
         assert unauthorised.value.status == 401
+
+
+def test_orders_page_by_id_and_the_client_walks_every_page(client: TestClient) -> None:
+    run_id = new_id("run")
+    assert client.post("/events", json=append_body(run_id, 0, received(run_id))).status_code == 201
+    order_ids = sorted(new_id("ord") for _ in range(7))
+    for index, order_id in enumerate(order_ids):
+        body = append_body(order_id, 0, planned(order_id, run_id, f"k{index}"))
+        assert client.post("/events", json=body).status_code == 201
+
+    first = client.get("/orders", params={"status": "planned", "limit": 3}).json()
+    assert [o["order_id"] for o in first] == order_ids[:3]
+    second = client.get(
+        "/orders", params={"status": "planned", "limit": 3, "after": first[-1]["order_id"]}
+    ).json()
+    assert [o["order_id"] for o in second] == order_ids[3:6]
+
+    ledger = LedgerClient(str(client.base_url), http=client, retry_for_s=0)
+    walked = [o.order_id for o in ledger.iter_orders(statuses=["planned"], page_size=2)]
+    assert walked == order_ids

@@ -22,7 +22,7 @@ class Settings(PatrolSettings):
         default=120.0, gt=0, description="a `completed` Order this old gets IntegrationReady"
     )
     patrol_limit: int = Field(
-        default=1000, ge=1, le=1000, description="Orders read per status query and cycle"
+        default=1000, ge=1, le=1000, description="Orders read per page of a status query"
     )
     duty_lease_ttl_s: float = Field(
         default=90.0, gt=0, description="how long the active DO's lease outlives its last cycle"

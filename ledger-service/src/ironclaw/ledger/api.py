@@ -102,8 +102,13 @@ def list_orders(
     run_id: str | None = None,
     theater: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[
+        str | None, Query(max_length=64, description="the last id of the previous page")
+    ] = None,
 ) -> list[OrderView]:
-    return ledger.views.orders(statuses=order_status, run_id=run_id, theater=theater, limit=limit)
+    return ledger.views.orders(
+        statuses=order_status, run_id=run_id, theater=theater, limit=limit, after=after
+    )
 
 
 @router.get("/theaters")

@@ -106,7 +106,7 @@ def cancel_run(ledger: LedgerClient, run_id: str, *, requested_by: str | None) -
 
 
 def _cancel_at(ledger: LedgerClient, run: RunView) -> None:
-    orders = ledger.list_orders(run_id=run.run_id, limit=1000)
+    orders = list(ledger.iter_orders(run_id=run.run_id))
     appends = [
         LedgerClient.request(
             order.order_id,

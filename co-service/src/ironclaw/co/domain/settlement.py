@@ -34,7 +34,6 @@ DEAD_END = frozenset(
 CANCELLABLE_ON_REQUEST = frozenset(
     {OrderStatus.PLANNED, OrderStatus.ISSUED, OrderStatus.COMPLETED, OrderStatus.BLOCKED}
 )
-MAX_ORDERS_READ = 1000
 PayloadT = TypeVar("PayloadT", bound=ev.EventPayload)
 log = get_logger()
 
@@ -92,7 +91,7 @@ def read_run_state(ledger: LedgerClient, run_id: str) -> RunState | None:
     if planned is None:
         log.warning("co.run.not_planned", status=run.status.value)
         return None
-    views = ledger.list_orders(run_id=run_id, limit=MAX_ORDERS_READ)
+    views = ledger.iter_orders(run_id=run_id)
     orders = {view.order_id: view for view in views}
     missing = [order.order_id for order in planned.orders if order.order_id not in orders]
     if missing:

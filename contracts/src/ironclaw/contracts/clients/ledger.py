@@ -6,7 +6,7 @@ because re-sending an event whose id is already stored returns the stored result
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -89,14 +89,37 @@ class LedgerClient(ServiceClient):
         run_id: str | None = None,
         theater: str | None = None,
         limit: int = 100,
+        after: str | None = None,
     ) -> list[OrderView]:
+        """One page of Orders in id order; pass the last id seen as `after` for the next."""
         params: dict[str, Any] = {"status": list(statuses), "limit": limit}
         if run_id:
             params["run_id"] = run_id
         if theater:
             params["theater"] = theater
+        if after:
+            params["after"] = after
         response = self._send("GET", "/orders", params=params)
         return [OrderView.model_validate(item) for item in response.json()]
+
+    def iter_orders(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        run_id: str | None = None,
+        theater: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[OrderView]:
+        """Every matching Order, a page at a time (patrols: no cap on how many are active)."""
+        after: str | None = None
+        while True:
+            page = self.list_orders(
+                statuses=statuses, run_id=run_id, theater=theater, limit=page_size, after=after
+            )
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].order_id
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> StreamPage:
         return self._get(f"/streams/{stream_id}", StreamPage, after_version=after_version)

@@ -49,7 +49,7 @@ class PatrolPolicy:
     lease_grace_s: float = 15.0
     backoff_base_s: float = 10.0
     integration_resend_after_s: float = 120.0
-    limit: int = 1000
+    limit: int = 1000  # Orders per page; a cycle reads every page
 
 
 @dataclass
@@ -109,7 +109,7 @@ class DutyPatrol:
         return completed
 
     def _orders(self, *statuses: OrderStatus) -> list[OrderView]:
-        return self._ledger.list_orders(statuses=list(statuses), limit=self._policy.limit)
+        return list(self._ledger.iter_orders(statuses=statuses, page_size=self._policy.limit))
 
     def _unclaimed(self, cycle: _Cycle) -> None:
         """(a) `issued` and unclaimed past the claim timeout: send the message again."""

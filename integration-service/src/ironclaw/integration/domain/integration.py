@@ -37,7 +37,6 @@ from ironclaw.integration.domain.review import (
 )
 
 INTEGRABLE = frozenset({OrderStatus.COMPLETED, OrderStatus.INTEGRATING})
-MAX_ORDERS_PER_RUN = 1000
 REFUSALS = frozenset({409, 422})  # a stale attempt, an event that no longer fits the order
 
 log = get_logger(__name__)
@@ -113,7 +112,7 @@ class Integrator:
         before = orders_before(order.order_id, plan_order(run_events))
         if not before:
             return []
-        listed = self.ledger.list_orders(run_id=order.run_id, limit=MAX_ORDERS_PER_RUN)
+        listed = self.ledger.iter_orders(run_id=order.run_id)
         return unsettled(before, {o.order_id: o.status for o in listed})
 
     def _settle(

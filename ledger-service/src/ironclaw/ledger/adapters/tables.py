@@ -133,6 +133,9 @@ Index("ix_orders_run", orders.c.run_id, orders.c.key)
 # Patrols look only at active Orders; settled history never enters these scans.
 Index("ix_orders_status_updated", orders.c.status, orders.c.updated_at)
 Index("ix_orders_status_lease", orders.c.status, orders.c.lease_expires_at)
+# Paging through one status (or one theater's) by id: `GET /orders?after=`.
+Index("ix_orders_status_id", orders.c.status, orders.c.order_id)
+Index("ix_orders_theater_status", orders.c.theater, orders.c.status)
 
 attempts = Table(
     "attempts",

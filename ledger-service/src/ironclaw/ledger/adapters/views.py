@@ -69,10 +69,21 @@ class Views:
         return _order_view(dict(row), [dict(a) for a in attempt_rows])
 
     def orders(
-        self, *, statuses: list[OrderStatus], run_id: str | None, theater: str | None, limit: int
+        self,
+        *,
+        statuses: list[OrderStatus],
+        run_id: str | None,
+        theater: str | None,
+        limit: int,
+        after: str | None = None,
     ) -> list[OrderView]:
-        """Orders by status, run or theater, oldest change first (served by projection indexes)."""
-        query = select(orders).order_by(orders.c.updated_at).limit(limit)
+        """Orders by status, run or theater in id order (oldest first), those after `after`.
+
+        Served by projection indexes: a page costs the same however much history is settled.
+        """
+        query = select(orders).order_by(orders.c.order_id).limit(limit)
+        if after:
+            query = query.where(orders.c.order_id > after)
         if statuses:
             query = query.where(orders.c.status.in_([s.value for s in statuses]))
         if run_id:

@@ -6,14 +6,10 @@ from ironclaw.contracts.api import OrderView
 from ironclaw.contracts.kit.git import GitError, git
 from ironclaw.observer.domain.cycle import Cycle, current_attempt
 
-MAX_ORDERS = 1000
-
 
 def check_completed_orders(cycle: Cycle) -> None:
     """Report `RecoveryRequired(incomplete)` for completed orders whose work is not there."""
-    completed = cycle.ledger.list_orders(
-        statuses=["completed"], theater=cycle.theater.name, limit=MAX_ORDERS
-    )
+    completed = list(cycle.ledger.iter_orders(statuses=["completed"], theater=cycle.theater.name))
     cycle.saw["completed"] = len(completed)
     for order in completed:
         if order.recovery_reason is not None:

@@ -11,16 +11,13 @@ from ironclaw.observer.adapters.disk import newest_change
 from ironclaw.observer.domain.cycle import Cycle, current_attempt
 
 ACTIVE_STATUSES = ("claimed", "running")
-MAX_ORDERS = 1000
 
 log = get_logger(__name__)
 
 
 def check_stalled_attempts(cycle: Cycle) -> None:
     """Report `RecoveryRequired(stalled)` for every claimed or running attempt that is dead."""
-    active = cycle.ledger.list_orders(
-        statuses=ACTIVE_STATUSES, theater=cycle.theater.name, limit=MAX_ORDERS
-    )
+    active = list(cycle.ledger.iter_orders(statuses=ACTIVE_STATUSES, theater=cycle.theater.name))
     cycle.saw["active"] = len(active)
     for listed in active:
         if listed.recovery_reason is not None:
