@@ -21,6 +21,11 @@ class Settings(PatrolSettings):
     integration_resend_after_s: float = Field(
         default=120.0, gt=0, description="a `completed` Order this old gets IntegrationReady"
     )
+    message_resend_after_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="a Run or promotion idle this long gets its lost message again",
+    )
     patrol_limit: int = Field(
         default=1000, ge=1, le=1000, description="Orders read per page of a status query"
     )

@@ -6,21 +6,28 @@ from celery import Celery
 
 from ironclaw.contracts import tasks
 from ironclaw.contracts.kit.celery import publisher_config
-from ironclaw.contracts.tasks import ExecuteOrder
+from ironclaw.contracts.tasks import ExecuteOrder, OrderSettled, PlanRun, TaskPayload
 
 
 class CeleryEnqueuer:
-    """Sends `worker.execute_order` on the `worker` queue of the broker at `broker_url`."""
+    """Sends fleet tasks by name, each on its queue, to the broker at `broker_url`."""
 
     def __init__(self, broker_url: str) -> None:
         self._app = Celery("ironclaw-duty", broker=broker_url, set_as_current=False)
         self._app.conf.update(publisher_config(broker_url))
 
     def execute_order(self, task: ExecuteOrder) -> None:
+        self._send(tasks.EXECUTE_ORDER, task)
+
+    def plan_run(self, task: PlanRun) -> None:
+        self._send(tasks.PLAN_RUN, task)
+
+    def order_settled(self, task: OrderSettled) -> None:
+        self._send(tasks.ORDER_SETTLED, task)
+
+    def _send(self, name: str, task: TaskPayload) -> None:
         self._app.send_task(
-            tasks.EXECUTE_ORDER,
-            kwargs={"payload": task.model_dump(mode="json")},
-            queue=tasks.queue_for(tasks.EXECUTE_ORDER),
+            name, kwargs={"payload": task.model_dump(mode="json")}, queue=tasks.queue_for(name)
         )
 
     def close(self) -> None:

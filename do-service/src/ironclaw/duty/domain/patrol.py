@@ -29,6 +29,7 @@ from ironclaw.duty.domain.recovery import (
     recovery_is_current,
     reissue_or_fail,
 )
+from ironclaw.duty.domain.stragglers import RunMessages, StragglerWatch
 
 PATROL_SCOPE = "garrison"
 PATROL_STREAM = ev.patrol_stream("duty")
@@ -36,8 +37,8 @@ PATROL_STREAM = ev.patrol_stream("duty")
 log = get_logger()
 
 
-class Enqueuer(Protocol):
-    """Puts a `worker.execute_order` message on the broker."""
+class Enqueuer(RunMessages, Protocol):
+    """Puts fleet messages on the broker: `worker.execute_order` and the co service's."""
 
     def execute_order(self, task: ExecuteOrder) -> None: ...
 
@@ -49,6 +50,7 @@ class PatrolPolicy:
     lease_grace_s: float = 15.0
     backoff_base_s: float = 10.0
     integration_resend_after_s: float = 120.0
+    message_resend_after_s: float = 120.0
     limit: int = 1000  # Orders per page; a cycle reads every page
 
 
@@ -88,6 +90,9 @@ class DutyPatrol:
         self._holder = holder
         self._clock = clock
         self._reenqueued: dict[tuple[str, int], datetime] = {}
+        self._stragglers_watch = StragglerWatch(
+            ledger, enqueuer, resend_after_s=policy.message_resend_after_s
+        )
 
     def cycle(self) -> ev.PatrolCompleted:
         """Patrol once and append the cycle's `PatrolCompleted` on `patrol-duty`."""
@@ -96,6 +101,7 @@ class DutyPatrol:
         self._unclaimed(cycle)
         self._active(cycle)
         self._unintegrated(cycle)
+        self._stragglers(cycle)
         completed = ev.PatrolCompleted(
             scope=PATROL_SCOPE,
             patrol="duty",
@@ -183,6 +189,12 @@ class DutyPatrol:
                 cycle.saw["held_back"] += 1
             else:
                 cycle.did.append(done)
+
+    def _stragglers(self, cycle: _Cycle) -> None:
+        """(e) Runs and promotions whose message was lost: re-sent from the ledger."""
+        found = self._stragglers_watch.cycle(cycle.now)
+        cycle.saw.update(found.saw)
+        cycle.did.extend(found.did)
 
     def _unintegrated(self, cycle: _Cycle) -> None:
         """(d) `completed` for long without integration: `IntegrationReady` once per attempt."""
