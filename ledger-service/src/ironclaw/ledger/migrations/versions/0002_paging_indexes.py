@@ -1,4 +1,4 @@
-"""Indexes for paging Orders by status and theater (`GET /orders?after=`).
+"""Indexes for paging Orders and Runs by status (`GET /orders?after=`, `GET /runs?after=`).
 
 Revision ID: 0002
 Revises: 0001
@@ -16,6 +16,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.create_index("ix_runs_status_id", ["status", "run_id"], unique=False)
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.create_index("ix_orders_status_id", ["status", "order_id"], unique=False)
         batch_op.create_index("ix_orders_theater_status", ["theater", "status"], unique=False)
@@ -25,3 +27,5 @@ def downgrade() -> None:
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index("ix_orders_theater_status")
         batch_op.drop_index("ix_orders_status_id")
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_runs_status_id")
