@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openai_server import serve
@@ -21,6 +22,7 @@ from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.kit.git import git
 from ironclaw.contracts.models import AfterActionReport, OrderBudget
+from ironclaw.observer.domain.loops import LoopRules
 from ironclaw.observer.domain.patrol import Observer
 from ironclaw.vault.app import create_app as create_vault_app
 from ironclaw.vault.config import Settings as VaultSettings
@@ -88,9 +90,32 @@ class Fleet:
         self.ledger.append(order_id, [claimed, started], expected_version=None)
         return worktree
 
-    def signal(self, order_id: str, attempt: int) -> None:
-        beat = ev.SignalEmitted(order_id=order_id, attempt=attempt, note="working")
-        self.ledger.append(order_id, [beat], expected_version=None)
+    def signal(self, order_id: str, attempt: int, **progress: Any) -> None:
+        """One heartbeat; `progress` sets its fields (tool_calls, files_changed, tokens, …)."""
+        self.signals(order_id, attempt, [progress])
+
+    def signals(self, order_id: str, attempt: int, progress: list[dict[str, Any]]) -> None:
+        """Heartbeats in a row, one per entry of `progress`."""
+        beats = [
+            ev.SignalEmitted(order_id=order_id, attempt=attempt, note="working", **fields)
+            for fields in progress
+        ]
+        self.ledger.append(order_id, beats, expected_version=None)
+
+    def tool_call(
+        self, order_id: str, attempt: int, tool: str, arguments: str, *, files: int = 0
+    ) -> None:
+        """A `ToolCalled` and the heartbeat after it, reporting `files` changed so far."""
+        called = ev.ToolCalled(
+            order_id=order_id,
+            attempt=attempt,
+            tool=tool,
+            arguments_summary=arguments,
+            duration_ms=5,
+            result_size=10,
+        )
+        beat = ev.SignalEmitted(order_id=order_id, attempt=attempt, files_changed=files)
+        self.ledger.append(order_id, [called, beat], expected_version=None)
 
     def complete(self, run_id: str, order_id: str, attempt: int, commits: list[str]) -> None:
         done = ev.OrderCompleted(
@@ -109,7 +134,7 @@ class Fleet:
     def event_types(self, stream_id: str) -> list[str]:
         return [e.type for e in self.ledger.read_stream(stream_id).events]
 
-    def observer(self, seconds_from_now: float = 0) -> Observer:
+    def observer(self, seconds_from_now: float = 0, loops: LoopRules | None = None) -> Observer:
         """An observer whose clock runs `seconds_from_now` ahead of the ledger's."""
         moment = datetime.now(UTC) + timedelta(seconds=seconds_from_now)
         return Observer(
@@ -118,11 +143,14 @@ class Fleet:
             home=self.home,
             holder="test:1",
             clock=lambda: moment,
+            loops=loops or LoopRules(),
         )
 
-    def patrol(self, seconds_from_now: float = 0) -> ev.PatrolCompleted:
+    def patrol(
+        self, seconds_from_now: float = 0, loops: LoopRules | None = None
+    ) -> ev.PatrolCompleted:
         """One observer cycle of the theater, `seconds_from_now` ahead of the ledger's clock."""
-        observer = self.observer(seconds_from_now)
+        observer = self.observer(seconds_from_now, loops)
         return observer.patrol_theater(self.ledger.get_theater(THEATER))
 
     @staticmethod

@@ -77,6 +77,7 @@ def test_every_cycle_records_patrol_completed_on_the_theaters_observer_stream(
     assert stored[0].saw == {
         "active": 1,
         "stalled": 0,
+        "looping": 0,
         "worktrees": 1,
         "orphaned": 0,
         "completed": 0,

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ironclaw.contracts.events import RecoveryRequired
+from ironclaw.contracts.events import RecoveryRequired, RescueSaved
+from ironclaw.contracts.kit.git import git
 from ironclaw.contracts.models import OrderBudget
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def test_a_stale_heartbeat_and_no_disk_progress_is_reported_stalled_once(fleet: 
     assert "no change on disk" in recovery.detail
     assert fleet.order(order_id).recovery_reason is not None
     assert first.saw["stalled"] == 1
-    assert first.did == [f"recovery_required:{order_id}:1:stalled"]
+    assert first.did[-1] == f"recovery_required:{order_id}:1:stalled"
     assert second.saw["stalled"] == 0  # reported once per attempt: the duty officer acts on it
     assert Path(worktree.path).is_dir()  # a live attempt's worktree is never touched
 
@@ -96,3 +97,76 @@ def test_an_attempt_that_never_signalled_is_judged_from_its_start(fleet: Fleet) 
     assert recoveries(fleet, order_id) == []
     fleet.patrol(LATER_S)
     assert [r.reason for r in recoveries(fleet, order_id)] == ["stalled"]
+
+
+def rescues(fleet: Fleet, order_id: str) -> list[RescueSaved]:
+    events = fleet.ledger.read_stream(order_id).events
+    return [RescueSaved.model_validate(e.data) for e in events if e.type == "RescueSaved"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)
+def test_a_stalled_attempts_work_is_rescued_before_recovery_is_asked_for(
+    fleet: Fleet, theater_repository: Path
+) -> None:
+    run_id, order_id = fleet.planned_order(OrderBudget(heartbeat_timeout_s=TIMEOUT_S))
+    worktree = Path(fleet.start(run_id, order_id, 1).path)
+    (worktree / "half_done.py").write_text("progress = 'half'\n")
+    (worktree / "README.md").write_text("# project, edited but not committed\n")
+    fleet.age_everything(worktree)
+
+    cycle = fleet.patrol(LATER_S)
+
+    types = fleet.event_types(order_id)
+    assert types[-2:] == ["RescueSaved", "RecoveryRequired"]  # one append: the DO sees both
+    (saved,) = rescues(fleet, order_id)
+    ref = f"refs/ironclaw/rescue/{order_id}/1"
+    assert saved.ref == ref
+    assert git(theater_repository, "rev-parse", ref) == saved.commit
+    assert git(theater_repository, "show", f"{ref}:half_done.py") == "progress = 'half'"
+    assert "edited but not committed" in git(theater_repository, "show", f"{ref}:README.md")
+    assert fleet.order(order_id).attempts[0].rescue_ref == ref
+    assert cycle.did == [
+        f"rescued:{order_id}:1:{saved.commit}",
+        f"recovery_required:{order_id}:1:stalled",
+    ]
+    assert (worktree / "half_done.py").is_file()  # saved, not removed: the orphan check does that
+    assert git(worktree, "status", "--porcelain") != ""  # the unit's own index left alone
+
+
+def test_the_orphan_check_removes_a_rescued_worktree_without_saving_it_again(
+    fleet: Fleet, theater_repository: Path
+) -> None:
+    run_id, order_id = fleet.planned_order(OrderBudget(heartbeat_timeout_s=TIMEOUT_S))
+    worktree = Path(fleet.start(run_id, order_id, 1).path)
+    (worktree / "half_done.py").write_text("progress = 'half'\n")
+    fleet.age_everything(worktree)
+    fleet.patrol(LATER_S)
+    (saved,) = rescues(fleet, order_id)
+    fleet.issue(run_id, order_id, 2)  # the duty officer reissued
+
+    cycle = fleet.patrol()
+
+    assert rescues(fleet, order_id) == [saved]
+    assert git(theater_repository, "rev-parse", saved.ref) == saved.commit
+    assert not worktree.exists()
+    assert cycle.did == [f"removed_worktree:{order_id}:1"]
+
+
+def test_work_done_after_the_stall_rescue_is_saved_again_before_removal(
+    fleet: Fleet, theater_repository: Path
+) -> None:
+    run_id, order_id = fleet.planned_order(OrderBudget(heartbeat_timeout_s=TIMEOUT_S))
+    worktree = Path(fleet.start(run_id, order_id, 1).path)
+    (worktree / "half_done.py").write_text("progress = 'half'\n")
+    fleet.age_everything(worktree)
+    fleet.patrol(LATER_S)
+    fleet.issue(run_id, order_id, 2)
+    (worktree / "half_done.py").write_text("progress = 'more'\n")  # a zombie unit wrote on
+
+    fleet.patrol()
+
+    first, second = rescues(fleet, order_id)
+    assert second.commit != first.commit
+    assert git(theater_repository, "rev-parse", second.ref) == second.commit
+    assert git(theater_repository, "show", f"{second.ref}:half_done.py") == "progress = 'more'"
+    assert not worktree.exists()

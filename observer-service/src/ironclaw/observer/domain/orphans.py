@@ -7,7 +7,6 @@ worktree stays for the next cycle.
 
 from __future__ import annotations
 
-from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import OrderView
 from ironclaw.contracts.clients.ledger import LedgerError, LedgerNotFound
 from ironclaw.contracts.clients.vault import VaultError
@@ -15,8 +14,8 @@ from ironclaw.contracts.kit.git import GitError
 from ironclaw.contracts.kit.logging import bound_context, get_logger
 from ironclaw.contracts.models import ORDER_SETTLED, AttemptStatus
 from ironclaw.observer.adapters.disk import WorktreeFolder, worktree_folders
-from ironclaw.observer.adapters.rescue import save_rescue
 from ironclaw.observer.domain.cycle import Cycle
+from ironclaw.observer.domain.rescues import save_attempt_work
 
 NOT_FOUND = 404
 
@@ -54,24 +53,14 @@ def _needs_rescue(order: OrderView, folder: WorktreeFolder) -> bool:
 def _rescue_and_remove(cycle: Cycle, order: OrderView, folder: WorktreeFolder) -> None:
     if _needs_rescue(order, folder):
         try:
-            rescue = save_rescue(cycle.repository, folder.path, folder.order_id, folder.attempt)
-            cycle.ledger.append(
-                folder.order_id,
-                [
-                    ev.RescueSaved(
-                        order_id=folder.order_id,
-                        attempt=folder.attempt,
-                        ref=rescue.ref,
-                        commit=rescue.commit,
-                    )
-                ],
-                expected_version=None,
-            )
+            saved = save_attempt_work(cycle, order, folder.attempt, folder.path)
+            if saved is not None:
+                cycle.ledger.append(folder.order_id, [saved], expected_version=None)
         except (GitError, LedgerError) as error:
             log.error("observer.rescue.failed", path=str(folder.path), error=str(error))
             return
-        log.info("observer.rescue.saved", ref=rescue.ref, commit=rescue.commit)
-        cycle.did.append(f"rescued:{folder.order_id}:{folder.attempt}:{rescue.commit}")
+        if saved is not None:
+            cycle.rescued(saved)
     try:
         cycle.vault.remove_worktree(folder.order_id, folder.attempt, archive=True)
     except VaultError as error:

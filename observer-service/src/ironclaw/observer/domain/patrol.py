@@ -19,6 +19,7 @@ from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.kit.logging import get_logger
 from ironclaw.observer.domain.completion import check_completed_orders
 from ironclaw.observer.domain.cycle import Cycle
+from ironclaw.observer.domain.loops import DEFAULT_LOOP_RULES, LoopRules, check_looping_attempts
 from ironclaw.observer.domain.orphans import clear_orphaned_worktrees
 from ironclaw.observer.domain.stalls import check_stalled_attempts
 
@@ -50,6 +51,7 @@ class Observer:
     home: Path
     holder: str
     clock: Clock = utc_now
+    loops: LoopRules = DEFAULT_LOOP_RULES
 
     def patrol_all(self) -> list[ev.PatrolCompleted]:
         """One cycle over every theater in the ledger; a theater that fails does not stop it.
@@ -83,6 +85,7 @@ class Observer:
             now=self.clock(),
         )
         check_stalled_attempts(cycle)
+        check_looping_attempts(cycle, self.loops)
         clear_orphaned_worktrees(cycle)
         check_completed_orders(cycle)
         completed = ev.PatrolCompleted(
