@@ -30,6 +30,13 @@ SERVICES: tuple[tuple[str, str, str], ...] = (
     ("integration", "ironclaw-integration", "worker"),
 )
 NO_HEALTH = {"relay"}
+# The watchdogs, started by the chaos tests (several replicas share a console script).
+PATROLS: tuple[tuple[str, str, str], ...] = (
+    ("observer", "ironclaw-observer", "patrol"),
+    ("duty", "ironclaw-duty", "patrol"),
+    ("duty-standby", "ironclaw-duty", "patrol"),
+    ("sentinel", "ironclaw-sentinel", "patrol"),
+)
 
 
 def script(name: str) -> str:
@@ -42,6 +49,7 @@ class Fleet:
     env: dict[str, str]
     ports: dict[str, int]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    worker_concurrency: int = 2
 
     @property
     def gateway(self) -> str:
@@ -49,14 +57,20 @@ class Fleet:
 
     @property
     def ledger(self) -> LedgerClient:
-        return LedgerClient(f"http://127.0.0.1:{self.ports['ledger']}", retry_for_s=10)
+        return LedgerClient(
+            f"http://127.0.0.1:{self.ports['ledger']}",
+            token=self.env.get("IRONCLAW_INTERNAL_TOKEN"),
+            retry_for_s=10,
+        )
 
-    def start(self, name: str) -> None:
-        _, console, command = next(s for s in SERVICES if s[0] == name)
-        env = {**self.env, "IRONCLAW_HTTP_PORT": str(self.ports[name])}
+    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+        _, console, command = next(s for s in (*SERVICES, *PATROLS) if s[0] == name)
+        port = self.ports.setdefault(name, free_port())
+        env = {**self.env, **(extra_env or {}), "IRONCLAW_HTTP_PORT": str(port)}
         arguments = [script(console), command]
         if command == "worker":
-            arguments.append("--concurrency=2" if name == "worker" else "--concurrency=1")
+            concurrency = self.worker_concurrency if name == "worker" else 1
+            arguments.append(f"--concurrency={concurrency}")
         log = open(self.home / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
         self.processes[name] = subprocess.Popen(
             arguments, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -105,7 +119,8 @@ class Fleet:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     def logs(self) -> str:
-        return "\n".join(f"--- {name}\n{self.log_tail(name)}" for name, *_ in SERVICES)
+        names = [name for name, *_ in (*SERVICES, *PATROLS) if name in self.ports]
+        return "\n".join(f"--- {name}\n{self.log_tail(name)}" for name in names)
 
     def post(self, path: str, body: dict[str, Any], **kwargs: Any) -> httpx.Response:
         return httpx.post(f"{self.gateway}{path}", json=body, timeout=60, **kwargs)

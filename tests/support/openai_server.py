@@ -7,6 +7,8 @@ external model endpoint, the one thing the fleet does not control.
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import socket
 import threading
@@ -74,8 +76,8 @@ def _app(model: ScriptedModel) -> FastAPI:
             status = model.status_codes.popleft()
             error = {"error": {"message": "scripted failure", "type": "server_error"}}
             return JSONResponse(error, status_code=status, headers={"Retry-After": "0"})
-        if model.delay_s:
-            time.sleep(model.delay_s)
+        if model.delay_s:  # concurrent requests wait side by side, as at a real endpoint
+            await asyncio.sleep(model.delay_s)
         if model.replies:
             scripted = model.replies.popleft()
         elif model.default is not None:

@@ -1,0 +1,63 @@
+"""Chaos fixtures: the whole fleet with its watchdogs as real processes, tuned to react fast.
+
+The patrols run every second; an Order's heartbeat and claim timeouts are set per Order by the
+tests (`chaos_budget`), so a unit killed mid-engine is declared dead within seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fleet import SERVICES, Fleet, fleet_environment
+from openai_server import ScriptedModel
+
+WATCHDOG_SETTINGS = {
+    "IRONCLAW_PATROL_INTERVAL_S": "1",
+    "IRONCLAW_EXPIRED_LEASE_GRACE_S": "1",
+    "IRONCLAW_BACKOFF_BASE_S": "0.5",
+    "IRONCLAW_INTEGRATION_RESEND_AFTER_S": "5",
+    "IRONCLAW_MESSAGE_RESEND_AFTER_S": "5",
+    "IRONCLAW_DUTY_LEASE_TTL_S": "60",
+}
+WATCHDOGS = ("observer", "duty", "duty-standby", "sentinel")
+
+
+@pytest.fixture
+def chaos_fleet(
+    postgres_url: str,
+    redis_db_url: str,
+    model_endpoint: tuple[str, ScriptedModel],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[Fleet]:
+    """Ledger, relay, vault, gateway, co, worker (10 slots), integration, observer, two duty
+    officers and the sentinel, on a fresh Postgres database and Redis database."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env, ports = fleet_environment(home, postgres_url, redis_db_url, model_endpoint[0])
+    running = Fleet(home=home, env=env | WATCHDOG_SETTINGS, ports=ports, worker_concurrency=10)
+    try:
+        for name, *_ in SERVICES:
+            running.start(name)
+        for name in WATCHDOGS:
+            running.start(name)
+        yield running
+    finally:
+        running.stop()
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            print(running.logs())
+
+
+@pytest.fixture
+def model(model_endpoint: tuple[str, ScriptedModel]) -> ScriptedModel:
+    return model_endpoint[1]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
