@@ -179,6 +179,7 @@ def build_sample_payloads() -> dict[str, ev.EventPayload]:
         ),
         ev.LeaseTaken(scope="global", holder="duty-2", fencing_token=3, previous_holder="duty-1"),
         ev.SentinelAlerted(scope="global", condition="patrol_stale", detail="90 s"),
+        ev.DutyFailover(stale_holder="duty-1", stale_for_s=95.5, fence=3, holder="sentinel-1"),
         ev.ProfileDisabled(profile="fast", reason="5 failures in a row"),
         ev.ProfileEnabled(profile="fast", operator="ana"),
         ev.DispatchRefused(order_id=ORDER_ID, run_id=RUN_ID, reason="global budget exhausted"),

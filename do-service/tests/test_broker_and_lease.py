@@ -14,8 +14,8 @@ import redis
 
 from ironclaw.contracts import tasks
 from ironclaw.contracts.clients.ledger import LedgerClient
+from ironclaw.contracts.kit.lease import DUTY_LEASE, FileLease, RedisLease, RedisLeases
 from ironclaw.duty.adapters.broker import CeleryEnqueuer
-from ironclaw.duty.adapters.lease import FileLease, RedisLease
 from ironclaw.duty.app import create_officer
 from ironclaw.duty.config import Settings
 from ironclaw.duty.domain.officer import DutyOfficer
@@ -100,11 +100,15 @@ def officer(ledger: LedgerClient, broker: CeleryEnqueuer, lease: Any, holder: st
     return DutyOfficer(patrol, lease, holder=holder)
 
 
+def redis_lease(redis_url: str, holder: str, *, ttl_s: float) -> RedisLease:
+    return RedisLeases(redis_url, holder=holder, ttl_s=ttl_s).lease(DUTY_LEASE)
+
+
 def test_only_the_duty_officer_holding_the_redis_lease_patrols(
     ledger_client: LedgerClient, redis_broker: CeleryEnqueuer, redis_db_url: str, orders: Orders
 ) -> None:
-    first = officer(ledger_client, redis_broker, RedisLease(redis_db_url, ttl_s=30), "a:1")
-    second = officer(ledger_client, redis_broker, RedisLease(redis_db_url, ttl_s=30), "b:2")
+    first = officer(ledger_client, redis_broker, redis_lease(redis_db_url, "a:1", ttl_s=30), "a:1")
+    second = officer(ledger_client, redis_broker, redis_lease(redis_db_url, "b:2", ttl_s=30), "b:2")
 
     assert first.watch(1) is not None
     assert second.watch(1) is None
@@ -122,8 +126,11 @@ def test_only_the_duty_officer_holding_the_redis_lease_patrols(
 def test_a_redis_lease_left_unrenewed_expires_and_a_standby_takes_over(
     ledger_client: LedgerClient, redis_broker: CeleryEnqueuer, redis_db_url: str, orders: Orders
 ) -> None:
-    gone = officer(ledger_client, redis_broker, RedisLease(redis_db_url, ttl_s=0.5), "gone:1")
-    standby = officer(ledger_client, redis_broker, RedisLease(redis_db_url, ttl_s=0.5), "b:2")
+    gone_lease = redis_lease(redis_db_url, "gone:1", ttl_s=0.5)
+    gone = officer(ledger_client, redis_broker, gone_lease, "gone:1")
+    standby = officer(
+        ledger_client, redis_broker, redis_lease(redis_db_url, "b:2", ttl_s=0.5), "b:2"
+    )
     assert gone.watch(1) is not None
     assert standby.watch(1) is None
 
@@ -137,7 +144,8 @@ def test_a_redis_lease_left_unrenewed_expires_and_a_standby_takes_over(
 
 
 def test_only_one_duty_officer_holds_the_file_lease(tmp_path: Path) -> None:
-    first, second = FileLease(tmp_path), FileLease(tmp_path)
+    first = FileLease(tmp_path, name=DUTY_LEASE, holder="a:1")
+    second = FileLease(tmp_path, name=DUTY_LEASE, holder="b:2")
 
     assert first.acquire()
     assert first.acquire()
@@ -156,3 +164,26 @@ def test_the_officer_takes_the_lease_where_the_broker_is(tmp_path: Path, redis_d
     assert isinstance(on_folder.lease, FileLease)
     with pytest.raises(ValueError, match="IRONCLAW_BROKER_URL is not set"):
         create_officer(Settings(broker_url=None, home=tmp_path))
+
+
+def test_each_heartbeat_records_the_fence_of_the_tenure_it_was_made_under(
+    ledger_url: str, redis_db_url: str, tmp_path: Path, orders: Orders
+) -> None:
+    settings = Settings(broker_url=redis_db_url, home=tmp_path, ledger_url=ledger_url)
+    first = create_officer(settings, holder="a:1")
+    second = create_officer(settings, holder="b:2")
+    assert first.watch(1) is not None
+    assert first.watch(2) is not None
+    assert second.watch(1) is None
+    fence = first.lease.fence
+    assert fence is not None
+
+    watcher = RedisLeases(redis_db_url, holder="sentinel:9", ttl_s=30).lease(DUTY_LEASE)
+    assert not watcher.revoke("a:1", fence=fence + 1)  # not the tenure it judged: kept
+    assert watcher.revoke("a:1", fence=fence)
+    assert second.watch(2) is not None
+    assert first.watch(3) is None
+
+    recorded = [(h.holder, h.fence) for h in orders.heartbeats()]
+    assert recorded == [("a:1", fence), ("a:1", fence), ("b:2", fence + 1)]
+    second.stand_down()

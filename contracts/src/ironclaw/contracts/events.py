@@ -357,6 +357,9 @@ class PatrolCompleted(EventPayload):
     saw: dict[str, int] = Field(default_factory=dict)
     did: list[str] = Field(default_factory=list)
     duration_ms: int = Field(ge=0)
+    fence: int | None = Field(
+        default=None, ge=1, description="the fence of the holder's lease tenure (kit.lease)"
+    )
 
 
 class LeaseTaken(EventPayload):
@@ -367,9 +370,21 @@ class LeaseTaken(EventPayload):
 
 
 class SentinelAlerted(EventPayload):
+    """The sentinel raised an alert (`condition`), new or as a reminder (`patrol-sentinel`)."""
+
     scope: str
     condition: str
     detail: str = ""
+    holder: str | None = Field(default=None, description="the sentinel that raised it")
+
+
+class DutyFailover(EventPayload):
+    """The sentinel revoked a stale duty officer's lease, so a standby takes over its watch."""
+
+    stale_holder: str
+    stale_for_s: float = Field(ge=0)
+    fence: int | None = Field(default=None, ge=1, description="the revoked tenure's fence")
+    holder: str = Field(description="the sentinel that revoked it")
 
 
 class ProfileDisabled(EventPayload):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from ironclaw.contracts.clients.ledger import LedgerClient
+from ironclaw.contracts.clients.fenced import FencedLedgerClient
 from ironclaw.contracts.kit.health import health_app
+from ironclaw.contracts.kit.lease import DUTY_LEASE, holder_name, leases_for
 from ironclaw.duty.adapters.broker import CeleryEnqueuer
-from ironclaw.duty.adapters.lease import holder_name, lease_for
 from ironclaw.duty.config import Settings
 from ironclaw.duty.domain.officer import DutyOfficer
 from ironclaw.duty.domain.patrol import DutyPatrol, PatrolPolicy
@@ -29,21 +29,31 @@ def patrol_policy(settings: Settings) -> PatrolPolicy:
     )
 
 
-def create_officer(settings: Settings) -> DutyOfficer:
-    """The duty officer: ledger, broker and lease from the settings; refuses without a broker."""
+def create_officer(settings: Settings, *, holder: str | None = None) -> DutyOfficer:
+    """The duty officer: ledger, broker and lease from the settings; refuses without a broker.
+
+    `holder` names it in the lease and its heartbeats (default `hostname:pid`).
+    """
     if not settings.broker_url:
         raise ValueError(
             "IRONCLAW_BROKER_URL is not set: the duty officer re-enqueues Orders through it, "
             "e.g. redis://localhost:6379/0"
         )
-    holder = holder_name()
+    holder = holder or holder_name()
+    leases = leases_for(
+        settings.broker_url, settings.home, holder=holder, ttl_s=settings.duty_lease_ttl_s
+    )
+    lease = leases.lease(DUTY_LEASE)
     # A round waits for the ledger only briefly: the next round retries anyway, and a long wait
-    # would keep SIGTERM from ending the loop.
-    ledger = LedgerClient(
-        settings.ledger_url, token=settings.internal_token, timeout_s=10.0, retry_for_s=5.0
+    # would keep SIGTERM from ending the loop. Its heartbeats carry the lease's fence.
+    ledger = FencedLedgerClient(
+        settings.ledger_url,
+        fence_of=lambda heartbeat: lease.fence,
+        token=settings.internal_token,
+        timeout_s=10.0,
+        retry_for_s=5.0,
     )
     patrol = DutyPatrol(
         ledger, CeleryEnqueuer(settings.broker_url), patrol_policy(settings), holder=holder
     )
-    lease = lease_for(settings.broker_url, settings.home, ttl_s=settings.duty_lease_ttl_s)
     return DutyOfficer(patrol, lease, holder=holder)

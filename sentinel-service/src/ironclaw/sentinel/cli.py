@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import typer
 
-from ironclaw.contracts.kit.cli import patrol_until_stopped, service_cli
-from ironclaw.sentinel.app import create_app
+from ironclaw.contracts.kit.cli import service_cli
+from ironclaw.contracts.kit.logging import configure_logging, get_logger
+from ironclaw.contracts.kit.runner import run_patrol, serve_in_background, stop_on_signals
+from ironclaw.sentinel.app import create_app, create_sentinel
 from ironclaw.sentinel.config import Settings
 
 
@@ -17,9 +21,45 @@ def create_cli() -> typer.Typer:
     def patrol() -> None:
         """Patrol until SIGTERM, answering /health on IRONCLAW_HTTP_PORT (8015).
 
-        For now a placeholder: it logs `sentinel.patrol.idle` every IRONCLAW_PATROL_INTERVAL_S.
+        Every IRONCLAW_PATROL_INTERVAL_S, while it holds the `sentinel` lease (where the
+        broker is: a Redis key held IRONCLAW_LEASE_TTL_S (90) past each round, else a file
+        lock under IRONCLAW_HOME), it reads the duty officer's latest `PatrolCompleted` on
+        `patrol-duty` and appends its own on `patrol-sentinel`; other sentinels stand by
+        (`sentinel.patrol.standby`). It alerts (`sentinel.alert` log line, `SentinelAlerted`
+        event, optional webhook) when a condition starts, again every IRONCLAW_ALERT_REMINDER_S
+        (900) while it lasts, and once when it clears:
+
+        - duty_heartbeat_stale: no duty cycle for IRONCLAW_DUTY_STALE_AFTER_S (default 2 x
+          IRONCLAW_DUTY_PATROL_INTERVAL_S (default: IRONCLAW_PATROL_INTERVAL_S, 30) +
+          IRONCLAW_DUTY_SLACK_S (10)). The sentinel then
+          revokes the silent officer's duty lease (`DutyFailover`), so a standby takes over at
+          its next round, unless IRONCLAW_DUTY_FAILOVER=false.
+        - no_standby_duty_officer: no duty officer took over and patrolled within one duty
+          interval + the slack.
+        - duty_backlog_growing: the overdue backlog (unclaimed_overdue + lease_expired +
+          recovery_required) grew IRONCLAW_BACKLOG_GROWTH_CYCLES (3) duty cycles in a row.
+        - ledger_unreachable: the ledger did not answer for the stale period.
+
+        IRONCLAW_ALERT_WEBHOOK_URL (or _FILE) gets each alert as a JSON POST (kind, status,
+        detail, reminder, holder, at, text), with IRONCLAW_ALERT_WEBHOOK_TIMEOUT_S (5) and
+        three tries; a failing webhook is logged, never fatal. Without IRONCLAW_BROKER_URL
+        there is no duty lease to watch: it only logs `sentinel.patrol.idle`.
         """
-        patrol_until_stopped(Settings(), create_app, name="sentinel")
+        settings = Settings()
+        configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+        stop = threading.Event()
+        stop_on_signals(stop)
+        serve_in_background(create_app(settings), settings.http_host, settings.http_port)
+        try:
+            sentinel = create_sentinel(settings)
+        except ValueError as error:
+            get_logger().warning("sentinel.patrol.unarmed", reason=str(error))
+            run_patrol("sentinel", settings.patrol_interval_s, stop)
+            return
+        try:
+            run_patrol("sentinel", settings.patrol_interval_s, stop, round=sentinel.round)
+        finally:
+            sentinel.stand_down()
 
     return cli
 

@@ -83,6 +83,11 @@ class PatrolSettings(ServiceSettings):
     """What a patrolling service reads besides the common settings: how often it patrols."""
 
     patrol_interval_s: float = Field(default=30.0, gt=0)
+    lease_ttl_s: float = Field(
+        default=90.0,
+        gt=0,
+        description="how long a patrol's Redis lease outlives its holder's last round",
+    )
 
 
 class LLMSettings(ServiceSettings):

@@ -12,7 +12,10 @@ log = get_logger()
 
 
 class Lease(Protocol):
-    """A lease only one duty officer holds at a time."""
+    """A lease only one duty officer holds at a time, under a fence that grows per tenure."""
+
+    @property
+    def fence(self) -> int | None: ...
 
     def acquire(self) -> bool: ...
 
@@ -26,6 +29,7 @@ class DutyOfficer:
         self.patrol = patrol
         self.lease = lease
         self.holder = holder
+        self._fence: int | None = None
 
     def round(self, number: int) -> None:
         """One round of the patrol loop (`kit.runner.run_patrol`'s `round`)."""
@@ -47,7 +51,11 @@ class DutyOfficer:
         try:
             if not self.lease.acquire():
                 log.info("duty.patrol.standby", round=number, holder=self.holder)
+                self._fence = None
                 return None
+            if self.lease.fence != self._fence:
+                self._fence = self.lease.fence
+                log.info("duty.lease.taken", round=number, holder=self.holder, fence=self._fence)
             return self.patrol.cycle()
         except Exception:
             log.exception("duty.patrol.failed", round=number, holder=self.holder)

@@ -1,0 +1,1 @@
+"""What the sentinel talks to besides the ledger and the leases: the duty heartbeats, webhooks."""
