@@ -156,14 +156,13 @@ class LedgerScript:
         )
         self.ledger.append(order_id, [failed], expected_version=None)
 
-    def integrate(self, run_id: str, order_id: str, theater: str = THEATER) -> None:
+    def integrate(
+        self, run_id: str, order_id: str, theater: str = THEATER, *, attempt: int = 1
+    ) -> None:
         aar = AfterActionReport(outcome="completed", summary="done", commits=["c0ffee"])
-        completed = OrderCompleted(
-            order_id=order_id, run_id=run_id, attempt=1, branch="b", commits=["c0ffee"], aar=aar
-        )
-        integrated = Integrated(
-            order_id=order_id, run_id=run_id, attempt=1, theater=theater, merged_commit="c0ffee"
-        )
+        ids = {"order_id": order_id, "run_id": run_id, "attempt": attempt}
+        completed = OrderCompleted(**ids, branch="b", commits=["c0ffee"], aar=aar)
+        integrated = Integrated(**ids, theater=theater, merged_commit="c0ffee")
         self.ledger.append(order_id, [completed, integrated], expected_version=None)
 
     def complete(self, run_id: str, response: str = "all done") -> None:

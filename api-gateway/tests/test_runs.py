@@ -12,7 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ironclaw.contracts.clients.ledger import LedgerError
-from ironclaw.contracts.models import OrderStatus
+from ironclaw.contracts.events import (
+    IntegrationStarted,
+    OrderCancelled,
+    OrderCompleted,
+    RunCancelRequested,
+)
+from ironclaw.contracts.models import AfterActionReport, OrderStatus
 
 
 def test_chat_starts_a_run_with_the_message(gateway: TestClient, script: Any, theater: str) -> None:
@@ -337,3 +343,70 @@ def test_a_form_body_that_is_no_json_is_a_clear_422(gateway: TestClient) -> None
     )
     assert response.status_code == 422
     assert "JSON" in response.text
+
+
+def start_integrating(script: Any, run_id: str, order_id: str) -> None:
+    """integration's part: the order's attempt 1 completed and its promotion started."""
+    ids = {"order_id": order_id, "run_id": run_id, "attempt": 1}
+    aar = AfterActionReport(outcome="completed", summary="done", commits=["c0ffee"])
+    completed = OrderCompleted(**ids, branch="b", commits=["c0ffee"], aar=aar)
+    script.ledger.append(order_id, [completed, IntegrationStarted(**ids)], expected_version=None)
+
+
+def test_the_ledger_refuses_to_cancel_an_integrating_order(
+    gateway: TestClient, script: Any, theater: str
+) -> None:
+    run_id = gateway.post("/chat", json={"message": "hi", "theater": theater}).json()["run_id"]
+    (order_id,) = script.plan(run_id, theater, ["landing"])
+    start_integrating(script, run_id, order_id)
+    before = script.ledger.read_stream(order_id).events
+
+    with pytest.raises(LedgerError) as refused:
+        script.ledger.append(
+            order_id, [OrderCancelled(order_id=order_id, run_id=run_id)], expected_version=None
+        )
+
+    assert refused.value.status == 422
+    assert "is integrating" in refused.value.detail
+    assert script.ledger.read_stream(order_id).events == before
+
+
+def test_cancel_leaves_an_integrating_order_to_land_and_the_run_to_co(
+    gateway: TestClient, script: Any, theater: str
+) -> None:
+    run_id = gateway.post("/chat", json={"message": "hi", "theater": theater}).json()["run_id"]
+    landing, waiting = script.plan(run_id, theater, ["landing", "waiting"])
+    start_integrating(script, run_id, landing)
+
+    response = gateway.post(f"/runs/{run_id}/cancel")
+
+    assert response.status_code == 202
+    view = response.json()
+    assert view["status"] == "executing"  # settles `cancelled` when `landing` has landed
+    assert view["cancel_requested"] is True
+    statuses = {order["order_id"]: order["status"] for order in view["orders"]}
+    assert statuses == {landing: OrderStatus.INTEGRATING, waiting: OrderStatus.CANCELLED}
+    assert script.events("RunCancelled") == []
+    assert [e.type for e in script.events() if e.stream_id == landing][-1] == "IntegrationStarted"
+    count = len(script.events())
+
+    again = gateway.post(f"/runs/{run_id}/cancel")
+
+    assert again.status_code == 202
+    assert again.json()["cancel_requested"] is True
+    assert len(script.events()) == count  # no second RunCancelRequested, nothing else
+
+
+def test_a_cancel_the_gateway_could_not_finish_is_finished_by_the_next(
+    gateway: TestClient, script: Any, theater: str
+) -> None:
+    run_id = gateway.post("/chat", json={"message": "hi", "theater": theater}).json()["run_id"]
+    (order_id,) = script.plan(run_id, theater, ["a"])
+    # A gateway that died right after recording the request left the order running.
+    script.ledger.append(run_id, [RunCancelRequested(run_id=run_id)], expected_version=None)
+
+    response = gateway.post(f"/runs/{run_id}/cancel")
+
+    assert response.json()["status"] == "cancelled"
+    assert script.ledger.get_order(order_id).status == OrderStatus.CANCELLED
+    assert len(script.events("RunCancelRequested")) == 1

@@ -194,3 +194,56 @@ def test_a_cancel_request_cancels_what_waits_and_ends_the_run_cancelled(
     assert done.run_event == "RunCancelled"
     run = fleet.ledger.get_run(a.run_id)
     assert (run.status, run.reason) == (RunStatus.CANCELLED, "cancelled by alice")
+
+
+@pytest.mark.parametrize("lands_as", ["Integrated", "IntegrationFailed"])
+def test_after_a_cancel_request_an_integrating_order_lands_before_the_run_ends_cancelled(
+    fleet: FleetDriver, shipped_playbooks: Path, lands_as: str
+) -> None:
+    orders = planned_run(fleet, shipped_playbooks, ("a",), ("b",), ("c", "a"), ("d",))
+    a, b, c, d = (orders[k] for k in "abcd")
+    fleet.complete(a)
+    ids = {"order_id": a.order_id, "run_id": a.run_id, "attempt": 1}
+    fleet.ledger.append(a.order_id, [ev.IntegrationStarted(**ids)], expected_version=None)
+    fleet.ledger.append(
+        b.order_id,
+        [
+            ev.OrderClaimed(
+                order_id=b.order_id, run_id=b.run_id, attempt=1, worker_id="w", lease_s=60
+            ),
+            ev.AttemptStarted(
+                order_id=b.order_id,
+                run_id=b.run_id,
+                attempt=1,
+                branch="br",
+                worktree="/tmp/w",
+                base_commit="0" * 40,
+                engine="command",
+            ),
+        ],
+        expected_version=None,
+    )
+    cancel = ev.RunCancelRequested(run_id=a.run_id, requested_by="alice")
+    fleet.ledger.append(a.run_id, [cancel], expected_version=None)
+    fleet.fail(d)
+
+    done = settle(fleet, d)
+
+    assert done.cancelled == [b.order_id, c.order_id]  # running b too; never integrating a
+    assert done.integration_ready is None
+    assert done.run_event is None
+    assert fleet.status(a) == OrderStatus.INTEGRATING
+    assert fleet.ledger.get_run(a.run_id).status == RunStatus.EXECUTING
+
+    landed: ev.EventPayload = (
+        ev.Integrated(**ids, theater="default", merged_commit="f" * 40)
+        if lands_as == "Integrated"
+        else ev.IntegrationFailed(**ids, reason="gate tests failed")
+    )
+    fleet.ledger.append(a.order_id, [landed], expected_version=None)
+    done = settle(fleet, a)
+
+    assert done.run_event == "RunCancelled"
+    run = fleet.ledger.get_run(a.run_id)
+    assert (run.status, run.reason) == (RunStatus.CANCELLED, "cancelled by alice")
+    assert settle(fleet, a) == Settlement()  # a duplicate delivery changes nothing

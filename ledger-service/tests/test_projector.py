@@ -155,3 +155,37 @@ def test_events_are_checked_against_their_stream() -> None:
     )
     with pytest.raises(EventRefused):
         check_stream(RUN, ev.OrderIssued(order_id=ORDER, run_id=RUN, attempt=1))
+
+
+def test_an_integrating_order_cannot_be_cancelled(issued: Projection) -> None:
+    ids = {"order_id": ORDER, "run_id": RUN, "attempt": 1}
+    issued.apply(ORDER, ev.OrderCompleted(**ids, branch="b", commits=["c"], aar=aar()))
+    issued.apply(ORDER, ev.IntegrationStarted(**ids))
+
+    with pytest.raises(EventRefused, match="is integrating: it settles as integrated"):
+        issued.apply(ORDER, ev.OrderCancelled(order_id=ORDER, run_id=RUN))
+
+    assert (issued.order()["status"], issued.attempt(1)["status"]) == ("integrating", "integrating")
+    issued.apply(ORDER, ev.Integrated(**ids, theater="default", merged_commit="m"))
+    assert issued.order()["status"] == "integrated"
+
+
+def test_a_cancelled_order_of_a_live_run_can_be_reissued(issued: Projection) -> None:
+    issued.apply(ORDER, ev.OrderCancelled(order_id=ORDER, run_id=RUN, reason="blocked: why?"))
+
+    issued.apply(ORDER, ev.OrderIssued(order_id=ORDER, run_id=RUN, attempt=2, reason="retry"))
+
+    assert (issued.order()["status"], issued.order()["attempt"]) == ("issued", 2)
+    assert issued.attempt(1)["status"] == "cancelled"  # a settled attempt is not superseded
+
+
+def test_a_cancelled_order_of_a_cancelled_run_is_never_reissued(issued: Projection) -> None:
+    issued.apply(RUN, ev.RunCancelRequested(run_id=RUN, requested_by="ops"))
+    issued.apply(ORDER, ev.OrderCancelled(order_id=ORDER, run_id=RUN))
+
+    with pytest.raises(EventRefused, match="cancelled and so is its run"):
+        issued.apply(ORDER, ev.OrderIssued(order_id=ORDER, run_id=RUN, attempt=2))
+    issued.apply(RUN, ev.RunCancelled(run_id=RUN))
+    with pytest.raises(EventRefused, match="cancelled and so is its run"):
+        issued.apply(ORDER, ev.OrderIssued(order_id=ORDER, run_id=RUN, attempt=2))
+    assert issued.order()["attempt"] == 1

@@ -131,7 +131,13 @@ class FleetModel:
         moves: list[tuple[str, ev.EventPayload]] = []
         if o.status not in {"integrated", "cancelled"}:
             moves.append(("issued", ev.OrderIssued(**{**ids, "attempt": attempt + 1})))
-        if o.status not in {"integrated", "failed", "integration_failed", "cancelled"}:
+        if o.status not in {
+            "integrated",
+            "failed",
+            "integration_failed",
+            "cancelled",
+            "integrating",
+        }:
             moves.append(("cancelled", ev.OrderCancelled(order_id=order_id, run_id=run_id)))
         if o.status == "issued":
             moves.append(("claimed", ev.OrderClaimed(**ids, worker_id="w", lease_s=30)))

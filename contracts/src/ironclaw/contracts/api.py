@@ -98,6 +98,9 @@ class RunView(View):
     planner: str | None = None
     response: str | None = None
     reason: str | None = None
+    cancel_requested: bool = Field(
+        default=False, description="a cancel was asked for; the run settles `cancelled` soon"
+    )
     created_at: datetime
     updated_at: datetime
     orders: list[OrderSummary] = Field(default_factory=list)
@@ -158,6 +161,13 @@ class OrderView(View):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+class OrderRetried(OrderView):
+    """`POST /orders/{id}/retry`'s answer: the reissued order, and what the retry can change."""
+
+    run_status: RunStatus
+    note: str = Field(description="what the new attempt does for the run, in a sentence")
 
 
 class ApprovalRequest(Body):

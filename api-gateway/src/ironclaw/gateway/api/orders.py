@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from ironclaw.contracts.api import OrderView
+from ironclaw.contracts.api import OrderRetried, OrderView
 from ironclaw.gateway.api.deps import GatewayDep, authorize
 from ironclaw.gateway.api.idempotent import OnceDep, Reply
 from ironclaw.gateway.domain.orders import retry_order
@@ -22,9 +22,10 @@ async def get_order(order_id: str, gateway: GatewayDep) -> OrderView:
     return await run_in_threadpool(read_order, gateway.ledger, order_id)
 
 
-@router.post("/orders/{order_id}/retry", status_code=202, response_model=OrderView)
+@router.post("/orders/{order_id}/retry", status_code=202, response_model=OrderRetried)
 async def post_retry(order_id: str, gateway: GatewayDep, once: OnceDep) -> JSONResponse:
-    """Reissue a failed, integration-failed or blocked order as its next attempt (else 409)."""
+    """Reissue an order that settled failed, integration_failed, blocked or cancelled as its
+    next attempt; the answer says what that does for its run. 409 says why it may not."""
 
     async def retry() -> Reply:
         view = await run_in_threadpool(retry_order, gateway.ledger, order_id)

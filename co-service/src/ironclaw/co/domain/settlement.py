@@ -31,8 +31,17 @@ DEAD_END = frozenset(
         OrderStatus.BLOCKED,
     }
 )
+# Everything unsettled but `integrating`: a promotion under way lands first (the ledger refuses
+# to cancel it), and its settling then ends the Run.
 CANCELLABLE_ON_REQUEST = frozenset(
-    {OrderStatus.PLANNED, OrderStatus.ISSUED, OrderStatus.COMPLETED, OrderStatus.BLOCKED}
+    {
+        OrderStatus.PLANNED,
+        OrderStatus.ISSUED,
+        OrderStatus.CLAIMED,
+        OrderStatus.RUNNING,
+        OrderStatus.COMPLETED,
+        OrderStatus.BLOCKED,
+    }
 )
 PayloadT = TypeVar("PayloadT", bound=ev.EventPayload)
 log = get_logger()
@@ -163,7 +172,9 @@ def _request_next_integration(
 def _cancel_remaining(
     ledger: LedgerClient, task: OrderSettled, state: RunState, done: Settlement
 ) -> None:
-    """A cancel was requested: nothing new starts or gets promoted; what waits is cancelled."""
+    """A cancel was requested: nothing new starts or gets promoted; every order not yet
+    settled or integrating is cancelled (the gateway's cancel did so too; this covers what it
+    could not, like an order reissued meanwhile), and running units stop at their next signal."""
     for order in state.plan:
         view = state.orders[order.order_id]
         if view.status in CANCELLABLE_ON_REQUEST:

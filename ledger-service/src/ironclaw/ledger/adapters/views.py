@@ -128,6 +128,7 @@ _RUN_FIELDS = (
     "planner",
     "response",
     "reason",
+    "cancel_requested",
     "created_at",
     "updated_at",
     "cost_usd",

@@ -255,8 +255,14 @@ def _order_planned(store: ProjectionStore, record: EventRecord, p: ev.OrderPlann
 @projects(ev.OrderIssued)
 def _order_issued(store: ProjectionStore, record: EventRecord, p: ev.OrderIssued) -> None:
     order = _order(store, p.order_id, p.run_id)
-    if order["status"] in {OrderStatus.INTEGRATED, OrderStatus.CANCELLED}:
-        raise EventRefused(f"order {p.order_id!r} is {order['status']}: it cannot be reissued")
+    if order["status"] == OrderStatus.INTEGRATED:
+        raise EventRefused(f"order {p.order_id!r} is integrated: it cannot be reissued")
+    if order["status"] == OrderStatus.CANCELLED:
+        run = _run(store, p.run_id)
+        if run["status"] == RunStatus.CANCELLED or run["cancel_requested"]:
+            raise EventRefused(
+                f"order {p.order_id!r} is cancelled and so is its run: it cannot be reissued"
+            )
     if p.attempt != order["attempt"] + 1:
         raise EventRefused(
             f"attempt {p.attempt} of {p.order_id!r} refused: the next attempt is "
@@ -400,6 +406,12 @@ def _order_cancelled(store: ProjectionStore, record: EventRecord, p: ev.OrderCan
     order = _order(store, p.order_id, p.run_id)
     if order["status"] in ORDER_SETTLED:
         raise EventRefused(f"order {p.order_id!r} is already {order['status']}")
+    if order["status"] == OrderStatus.INTEGRATING:
+        # Its promotion may already have moved the mainline: only the integrator settles it.
+        raise EventRefused(
+            f"order {p.order_id!r} is integrating: it settles as integrated or "
+            "integration_failed, and cannot be cancelled"
+        )
     order.update(status=OrderStatus.CANCELLED.value, lease_expires_at=None)
     attempt = store.get("attempts", (p.order_id, order["attempt"]))
     if attempt is not None and attempt["status"] not in ATTEMPT_FINAL:

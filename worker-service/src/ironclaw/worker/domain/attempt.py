@@ -11,6 +11,7 @@ from typing import TypedDict
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import OrderView, WorktreeRequest, WorktreeView
 from ironclaw.contracts.clients.ledger import LedgerError
+from ironclaw.contracts.clients.vault import VaultError
 from ironclaw.contracts.kit.git import GitError
 from ironclaw.contracts.kit.logging import get_logger
 from ironclaw.contracts.models import OrderStatus
@@ -90,7 +91,7 @@ class Attempt:
         except EngineUnavailable as error:
             return self._settle(failure(str(error), retryable=False), None)
         try:
-            view = self.services.worktrees.create(self._worktree_request())
+            view = self._worktree()
         except Exception as error:  # vault down or refusing: the attempt cannot start
             self.log.warning("worker.worktree.unavailable", error=str(error))
             return self._settle(failure(f"no worktree: {error}", retryable=True), None)
@@ -231,7 +232,36 @@ class Attempt:
             "attempt": self.message.attempt,
         }
 
-    def _worktree_request(self) -> WorktreeRequest:
+    def _worktree(self) -> WorktreeView:
+        """The attempt's worktree: from the rescued work of an earlier attempt when the Order
+        was reissued with one, else from the mainline.
+
+        A rescue start puts commits that are not on the mainline below the worktree's start, so
+        the attempt's base becomes its fork point from the mainline: its commits and changed
+        files (and so what integration promotes) then include the rescued work.
+        """
+        start_from = self._rescue_ref()
+        if start_from is None:
+            return self.services.worktrees.create(self._worktree_request(None))
+        try:
+            view = self.services.worktrees.create(self._worktree_request(start_from))
+        except VaultError as error:
+            if error.status != 422:
+                raise
+            # The rescue names no commit any more: its work is gone either way.
+            self.log.warning("worker.rescue.unusable", rescue_ref=start_from, error=error.detail)
+            return self.services.worktrees.create(self._worktree_request(None))
+        mainline = self.services.ledger.get_theater(self.order.theater).mainline
+        base = commits.fork_point(Path(view.path), mainline)
+        self.log.info("worker.attempt.rescue_start", rescue_ref=start_from, base_commit=base)
+        return view.model_copy(update={"base_commit": base})
+
+    def _rescue_ref(self) -> str | None:
+        """The rescue ref this attempt was issued with (`OrderIssued.rescue_ref`), if any."""
+        current = next((a for a in self.order.attempts if a.attempt == self.message.attempt), None)
+        return current.rescue_ref if current is not None else None
+
+    def _worktree_request(self, start_from: str | None) -> WorktreeRequest:
         return WorktreeRequest(
             theater=self.order.theater,
             order_id=self.order.order_id,
@@ -244,6 +274,7 @@ class Attempt:
                 attempt=self.message.attempt,
                 engine=self.engine_name,
                 allowed_programs=self.services.allowed_programs,
+                resumed_from=start_from,
             ),
             state={
                 "order_id": self.order.order_id,
@@ -253,5 +284,7 @@ class Attempt:
                 "engine": self.engine_name,
                 "worker_id": self.services.worker_id,
                 "status": "running",
+                "start_from": start_from,
             },
+            start_from=start_from,
         )

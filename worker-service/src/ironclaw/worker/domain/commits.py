@@ -46,6 +46,11 @@ def commit_changes(worktree: Path, *, repository: Path, branch: str, message: st
         return git(worktree, "rev-parse", "HEAD")
 
 
+def fork_point(worktree: Path, mainline: str) -> str:
+    """Where the worktree's HEAD left the theater's mainline (their merge base)."""
+    return git(worktree, "merge-base", "HEAD", f"refs/heads/{mainline}")
+
+
 def commits_since(worktree: Path, base: str) -> list[str]:
     """The attempt's commits on top of its base, oldest first."""
     return git(worktree, "rev-list", "--reverse", f"{base}..HEAD").split()

@@ -23,13 +23,23 @@ def render_task_md(
     attempt: int,
     engine: str,
     allowed_programs: Sequence[str] = (),
+    resumed_from: str | None = None,
 ) -> str:
-    """The task as markdown: objective, success criteria, commands, ROE and budget."""
+    """The task as markdown: objective, success criteria, commands, ROE and budget; and, for an
+    attempt started from an earlier one's rescued work, a word that it is already here."""
     lines = [
         f"# Order {spec.key}",
         "",
         f"Order `{order_id}`, attempt {attempt}, run `{run_id}`, engine `{engine}`.",
         "",
+    ]
+    if resumed_from is not None:
+        lines += [
+            f"This worktree starts from the work an earlier attempt left (saved to "
+            f"`{resumed_from}`): continue from it rather than starting over.",
+            "",
+        ]
+    lines += [
         "## Objective",
         "",
         spec.objective,

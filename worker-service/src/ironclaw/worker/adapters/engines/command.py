@@ -40,8 +40,12 @@ class CommandEngine:
                 environment=self._environment,
                 timeout_s=context.remaining_s(),
                 output_cap=self._output_cap,
+                stop=context.stop,
             )
             ran.append(command)
+            if done.stopped:
+                why = context.should_stop() or "stopped"
+                return _failed(f"{why}; stopped during: {command}", ran, retryable=True)
             if done.timed_out:
                 reason = f"command timed out at the order's deadline: {command}"
                 return _failed(f"{reason}\n{tail(done.output, REASON_TAIL)}", ran, retryable=True)

@@ -7,10 +7,14 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+
+STOP_POLL_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,7 @@ class ProcessResult:
     exit_code: int | None
     output: str
     timed_out: bool = False
+    stopped: bool = False  # killed because `stop` was set
 
     @property
     def succeeded(self) -> bool:
@@ -33,8 +38,13 @@ def run_process(
     environment: Mapping[str, str],
     timeout_s: float,
     output_cap: int,
+    stop: threading.Event | None = None,
 ) -> ProcessResult:
-    """Run `argv` in `cwd` without a terminal or stdin; stdout and stderr together, clipped."""
+    """Run `argv` in `cwd` without a terminal or stdin; stdout and stderr together, clipped.
+
+    Its process group is killed at the timeout, or as soon as `stop` is set (the attempt was
+    cancelled or superseded), checked every `STOP_POLL_S`.
+    """
     with tempfile.TemporaryFile() as sink:
         try:
             process = subprocess.Popen(
@@ -48,13 +58,28 @@ def run_process(
             )
         except OSError as error:
             return ProcessResult(exit_code=None, output=f"could not start {argv[0]}: {error}")
+        exit_code, timed_out, stopped = _wait(process, time.monotonic() + timeout_s, stop)
+        return ProcessResult(exit_code, _clipped_output(sink, output_cap), timed_out, stopped)
+
+
+def _wait(
+    process: subprocess.Popen[bytes], deadline: float, stop: threading.Event | None
+) -> tuple[int | None, bool, bool]:
+    """(exit code, timed out, stopped): the process's end, killing its group if need be."""
+    while True:
+        slice_s = max(0.001, deadline - time.monotonic())
+        if stop is not None:
+            slice_s = min(slice_s, STOP_POLL_S)
         try:
-            exit_code: int | None = process.wait(timeout=max(0.001, timeout_s))
-            timed_out = False
+            return process.wait(timeout=slice_s), False, False
         except subprocess.TimeoutExpired:
+            pass
+        if stop is not None and stop.is_set():
             _kill_group(process)
-            exit_code, timed_out = None, True
-        return ProcessResult(exit_code, _clipped_output(sink, output_cap), timed_out)
+            return None, False, True
+        if time.monotonic() >= deadline:
+            _kill_group(process)
+            return None, True, False
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
