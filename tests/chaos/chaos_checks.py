@@ -30,7 +30,9 @@ def merged_order_ids(fleet: Fleet, theater: str = "default") -> Counter[str]:
     return Counter(ORDER_TRAILER.findall(log))
 
 
-def assert_converged(fleet: Fleet, run_ids: list[str], *, theater: str = "default") -> list[RunView]:
+def assert_converged(
+    fleet: Fleet, run_ids: list[str], *, theater: str = "default"
+) -> list[RunView]:
     """Every run and order settled; each integrated order on mainline exactly once with its
     merged commit reachable; nothing else merged; the ledger's rebuild equals its live state."""
     runs = [fleet.wait_for_run(run_id, timeout_s=180) for run_id in run_ids]
@@ -52,7 +54,8 @@ def assert_converged(fleet: Fleet, run_ids: list[str], *, theater: str = "defaul
     repository = mainline(fleet, theater)
     for order in orders:
         if order.status == "integrated":
-            assert order.integration is not None and order.integration.merged_commit
+            assert order.integration is not None
+            assert order.integration.merged_commit
             ancestor = subprocess.run(
                 ["git", "merge-base", "--is-ancestor", order.integration.merged_commit, "main"],
                 cwd=repository,

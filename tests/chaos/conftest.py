@@ -39,10 +39,7 @@ def chaos_fleet(
     env, ports = fleet_environment(home, postgres_url, redis_db_url, model_endpoint[0])
     running = Fleet(home=home, env=env | WATCHDOG_SETTINGS, ports=ports, worker_concurrency=10)
     try:
-        for name, *_ in SERVICES:
-            running.start(name)
-        for name in WATCHDOGS:
-            running.start(name)
+        running.start_all([name for name, *_ in SERVICES] + list(WATCHDOGS))
         yield running
     finally:
         running.stop()

@@ -23,8 +23,7 @@ def fleet(
     env, ports = fleet_environment(home, postgres_url, redis_db_url, model_endpoint[0])
     running = Fleet(home=home, env=env, ports=ports)
     try:
-        for name, *_ in SERVICES:
-            running.start(name)
+        running.start_all([name for name, *_ in SERVICES])
         yield running
     finally:
         running.stop()

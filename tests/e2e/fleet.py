@@ -63,7 +63,17 @@ class Fleet:
             retry_for_s=10,
         )
 
-    def start(self, name: str, extra_env: dict[str, str] | None = None) -> None:
+    def start_all(self, names: list[str]) -> None:
+        """Start the services side by side, then wait for each to answer."""
+        for name in names:
+            self.start(name, wait=False)
+        for name in names:
+            if name not in NO_HEALTH:
+                self.wait_healthy(name)
+
+    def start(
+        self, name: str, extra_env: dict[str, str] | None = None, *, wait: bool = True
+    ) -> None:
         _, console, command = next(s for s in (*SERVICES, *PATROLS) if s[0] == name)
         port = self.ports.setdefault(name, free_port())
         env = {**self.env, **(extra_env or {}), "IRONCLAW_HTTP_PORT": str(port)}
@@ -75,7 +85,7 @@ class Fleet:
         self.processes[name] = subprocess.Popen(
             arguments, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        if name not in NO_HEALTH:
+        if wait and name not in NO_HEALTH:
             self.wait_healthy(name)
 
     def wait_healthy(self, name: str, timeout_s: float = 90) -> None:
