@@ -8,7 +8,6 @@ external model endpoint, the one thing the fleet does not control.
 from __future__ import annotations
 
 import asyncio
-
 import json
 import socket
 import threading

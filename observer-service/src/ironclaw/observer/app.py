@@ -109,5 +109,11 @@ def create_watch(
         token=settings.internal_token,
         retry_for_s=settings.client_retry_s,
     )
-    observer = Observer(ledger=ledger, vault=vault, home=settings.home, holder=holder)
+    observer = Observer(
+        ledger=ledger,
+        vault=vault,
+        home=settings.home,
+        holder=holder,
+        loops=settings.loop_rules(),
+    )
     return TheaterWatch(observer, leases)
