@@ -13,6 +13,18 @@ from ironclaw.contracts.api import OrderView, RunView
 from ironclaw.contracts.kit.git import git
 from ironclaw.contracts.models import ORDER_SETTLED, RUN_SETTLED
 
+# The sentinel looks every 2 s at a duty officer that patrols every second; a duty heartbeat
+# older than 5 s is stale (2 intervals and 3 s of slack for a loaded machine).
+SENTINEL_INTERVAL_S = 2.0
+DUTY_STALE_AFTER_S = 5.0
+SERVICE_SETTINGS = {
+    "sentinel": {
+        "IRONCLAW_PATROL_INTERVAL_S": str(SENTINEL_INTERVAL_S),
+        "IRONCLAW_DUTY_PATROL_INTERVAL_S": "1",
+        "IRONCLAW_DUTY_STALE_AFTER_S": str(DUTY_STALE_AFTER_S),
+    }
+}
+
 ORDER_TRAILER = re.compile(r"^Order-Id: (ord_\w+)$", re.MULTILINE)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from chaos_checks import SERVICE_SETTINGS
 from fleet import SERVICES, Fleet, fleet_environment
 from openai_server import ScriptedModel
 
@@ -37,7 +38,13 @@ def chaos_fleet(
     home = tmp_path / "home"
     home.mkdir()
     env, ports = fleet_environment(home, postgres_url, redis_db_url, model_endpoint[0])
-    running = Fleet(home=home, env=env | WATCHDOG_SETTINGS, ports=ports, worker_concurrency=10)
+    running = Fleet(
+        home=home,
+        env=env | WATCHDOG_SETTINGS,
+        ports=ports,
+        worker_concurrency=10,
+        service_env=SERVICE_SETTINGS,
+    )
     try:
         running.start_all([name for name, *_ in SERVICES] + list(WATCHDOGS))
         yield running

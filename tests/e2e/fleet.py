@@ -50,6 +50,7 @@ class Fleet:
     ports: dict[str, int]
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     worker_concurrency: int = 2
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def gateway(self) -> str:
@@ -76,7 +77,12 @@ class Fleet:
     ) -> None:
         _, console, command = next(s for s in (*SERVICES, *PATROLS) if s[0] == name)
         port = self.ports.setdefault(name, free_port())
-        env = {**self.env, **(extra_env or {}), "IRONCLAW_HTTP_PORT": str(port)}
+        env = {
+            **self.env,
+            **self.service_env.get(name, {}),
+            **(extra_env or {}),
+            "IRONCLAW_HTTP_PORT": str(port),
+        }
         arguments = [script(console), command]
         if command == "worker":
             concurrency = self.worker_concurrency if name == "worker" else 1
