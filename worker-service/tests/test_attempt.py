@@ -171,8 +171,11 @@ def test_a_reissued_attempt_starts_from_the_rescued_work_and_reports_it_as_its_o
     aar = attempt.aar
     assert aar is not None
     assert sorted(aar.changed_files) == ["one.txt", "three.txt", "two.txt"]
-    own = attempt.commits[-1]
-    assert attempt.commits == [unit_commit, rescue.commit, own] == aar.commits
+    # The rescued commits are unfolded into the attempt's one commit: no trailer-less rescue
+    # commit (nor attempt 1's) goes to the mainline, and everything is attempt 2's.
+    (own,) = attempt.commits
+    assert aar.commits == [own]
+    assert unit_commit != own
     new_worktree = Path(attempt.worktree or "")
     assert git(new_worktree, "show", "--format=%(trailers:key=Attempt,valueonly)", "-s", own) == "2"
     task = (new_worktree / ".ironclaw" / "task.md").read_text()

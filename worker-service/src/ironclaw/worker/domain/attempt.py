@@ -236,9 +236,10 @@ class Attempt:
         """The attempt's worktree: from the rescued work of an earlier attempt when the Order
         was reissued with one, else from the mainline.
 
-        A rescue start puts commits that are not on the mainline below the worktree's start, so
-        the attempt's base becomes its fork point from the mainline: its commits and changed
-        files (and so what integration promotes) then include the rescued work.
+        A rescue start puts commits that are not on the mainline below the worktree's start;
+        they are unfolded into uncommitted changes on the fork point from the mainline, so the
+        attempt's one commit (and so what integration promotes) holds the rescued work under
+        this attempt's trailers.
         """
         start_from = self._rescue_ref()
         if start_from is None:
@@ -253,6 +254,7 @@ class Attempt:
             return self.services.worktrees.create(self._worktree_request(None))
         mainline = self.services.ledger.get_theater(self.order.theater).mainline
         base = commits.fork_point(Path(view.path), mainline)
+        commits.unfold_onto(Path(view.path), repository=Path(view.repository), base=base)
         self.log.info("worker.attempt.rescue_start", rescue_ref=start_from, base_commit=base)
         return view.model_copy(update={"base_commit": base})
 

@@ -51,6 +51,14 @@ def fork_point(worktree: Path, mainline: str) -> str:
     return git(worktree, "merge-base", "HEAD", f"refs/heads/{mainline}")
 
 
+def unfold_onto(worktree: Path, *, repository: Path, base: str) -> None:
+    """Move the worktree's branch back to `base`, keeping every file as it is: work carried in
+    from a rescue becomes the attempt's own uncommitted changes, so the attempt's commit (with
+    its trailers) holds all of it and no trailer-less rescue commit reaches the mainline."""
+    with theater_lock(repository):
+        git(worktree, "reset", "--mixed", "--quiet", base)
+
+
 def commits_since(worktree: Path, base: str) -> list[str]:
     """The attempt's commits on top of its base, oldest first."""
     return git(worktree, "rev-list", "--reverse", f"{base}..HEAD").split()
