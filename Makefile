@@ -45,6 +45,7 @@ format: sync
 bench: sync
 	$(UV) run python bench/ledger_append.py
 	$(UV) run python bench/e2e_overhead.py
+	$(UV) run python bench/patrol_scale.py
 
 up:
 	docker compose up --build
