@@ -1,7 +1,7 @@
 """Chaos fixtures: the whole fleet with its watchdogs as real processes, tuned to react fast.
 
 The patrols run every second; an Order's heartbeat and claim timeouts are set per Order by the
-tests (`chaos_budget`), so a unit killed mid-engine is declared dead within seconds.
+tests (`BUDGET`), so a unit killed mid-engine is declared dead within seconds.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from chaos_checks import SERVICE_SETTINGS
 from fleet import SERVICES, Fleet, fleet_environment
+from fleet_runs import fleet_running
 from openai_server import ScriptedModel
 
 WATCHDOG_SETTINGS = {
@@ -38,30 +39,13 @@ def chaos_fleet(
     home = tmp_path / "home"
     home.mkdir()
     env, ports = fleet_environment(home, postgres_url, redis_db_url, model_endpoint[0])
-    running = Fleet(
+    fleet = Fleet(
         home=home,
         env=env | WATCHDOG_SETTINGS,
         ports=ports,
         worker_concurrency=10,
         service_env=SERVICE_SETTINGS,
     )
-    try:
-        running.start_all([name for name, *_ in SERVICES] + list(WATCHDOGS))
+    names = [name for name, *_ in SERVICES] + list(WATCHDOGS)
+    with fleet_running(fleet, names, request) as running:
         yield running
-    finally:
-        running.stop()
-        report = getattr(request.node, "rep_call", None)
-        if report is not None and report.failed:
-            print(running.logs())
-
-
-@pytest.fixture
-def model(model_endpoint: tuple[str, ScriptedModel]) -> ScriptedModel:
-    return model_endpoint[1]
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
-    report = yield
-    setattr(item, f"rep_{report.when}", report)
-    return report

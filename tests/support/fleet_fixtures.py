@@ -31,3 +31,18 @@ def model_endpoint() -> Iterator[tuple[str, ScriptedModel]]:
     """A scripted OpenAI-compatible endpoint: (base_url, script)."""
     with openai_server() as endpoint:
         yield endpoint
+
+
+@pytest.fixture
+def model(model_endpoint: tuple[str, ScriptedModel]) -> ScriptedModel:
+    """The script of `model_endpoint`."""
+    return model_endpoint[1]
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test item (`rep_setup`, `rep_call`, `rep_teardown`), so
+    fixtures can tell at teardown whether the test failed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

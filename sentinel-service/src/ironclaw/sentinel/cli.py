@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import typer
 
-from ironclaw.contracts.kit.cli import service_cli
-from ironclaw.contracts.kit.logging import configure_logging, get_logger
-from ironclaw.contracts.kit.runner import run_patrol, serve_in_background, stop_on_signals
+from ironclaw.contracts.kit.cli import patrol_with_watch, service_cli
 from ironclaw.sentinel.app import create_app, create_sentinel
 from ironclaw.sentinel.config import Settings
 
@@ -45,21 +41,7 @@ def create_cli() -> typer.Typer:
         three tries; a failing webhook is logged, never fatal. Without IRONCLAW_BROKER_URL
         there is no duty lease to watch: it only logs `sentinel.patrol.idle`.
         """
-        settings = Settings()
-        configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
-        stop = threading.Event()
-        stop_on_signals(stop)
-        serve_in_background(create_app(settings), settings.http_host, settings.http_port)
-        try:
-            sentinel = create_sentinel(settings)
-        except ValueError as error:
-            get_logger().warning("sentinel.patrol.unarmed", reason=str(error))
-            run_patrol("sentinel", settings.patrol_interval_s, stop)
-            return
-        try:
-            run_patrol("sentinel", settings.patrol_interval_s, stop, round=sentinel.round)
-        finally:
-            sentinel.stand_down()
+        patrol_with_watch(Settings(), create_app, create_sentinel, name="sentinel")
 
     return cli
 

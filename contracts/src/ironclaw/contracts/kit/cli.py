@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Protocol, TypeVar
 
 import typer
 import uvicorn
 from celery import Celery
 from fastapi import FastAPI
 
-from ironclaw.contracts.kit.logging import configure_logging
+from ironclaw.contracts.kit.logging import configure_logging, get_logger
 from ironclaw.contracts.kit.runner import (
     run_celery_worker,
     run_patrol,
@@ -93,6 +93,43 @@ def patrol_until_stopped(
     stop_on_signals(stop)
     serve_in_background(create_app(settings), settings.http_host, settings.http_port)
     run_patrol(name, settings.patrol_interval_s, stop)
+
+
+class Watch(Protocol):
+    """A patrol that holds a lease: one `round` per interval, `stand_down` when it stops."""
+
+    def round(self, number: int) -> None: ...
+
+    def stand_down(self) -> None: ...
+
+
+def patrol_with_watch(
+    settings: PatrolSettingsT,
+    create_app: Callable[[PatrolSettingsT], FastAPI],
+    create_watch: Callable[[PatrolSettingsT], Watch],
+    *,
+    name: str,
+) -> None:
+    """Run `create_watch`'s rounds every IRONCLAW_PATROL_INTERVAL_S until SIGTERM or SIGINT,
+    serving `/health`, and give its lease up at the end.
+
+    A watch that cannot be armed (`create_watch` raises `ValueError`, e.g. no broker) is said
+    so as `<name>.patrol.unarmed`, and the process keeps only its idle heartbeat.
+    """
+    _configure_logging(settings)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    serve_in_background(create_app(settings), settings.http_host, settings.http_port)
+    try:
+        watch = create_watch(settings)
+    except ValueError as error:
+        get_logger().warning(f"{name}.patrol.unarmed", reason=str(error))
+        run_patrol(name, settings.patrol_interval_s, stop)
+        return
+    try:
+        run_patrol(name, settings.patrol_interval_s, stop, round=watch.round)
+    finally:
+        watch.stand_down()
 
 
 def _configure_logging(settings: ServiceSettings) -> None:
