@@ -58,6 +58,7 @@ class ScriptedModel:
     requests: list[dict[str, Any]] = field(default_factory=list)
     delay_s: float = 0.0
     status_codes: deque[int] = field(default_factory=deque)
+    retry_after: str = "0"  # the Retry-After header of a scripted failure
     usage: tuple[int, int] = (100, 20)
 
     def queue(self, *replies: Reply | Callable[[dict[str, Any]], Reply]) -> None:
@@ -74,7 +75,9 @@ def _app(model: ScriptedModel) -> FastAPI:
         if model.status_codes:
             status = model.status_codes.popleft()
             error = {"error": {"message": "scripted failure", "type": "server_error"}}
-            return JSONResponse(error, status_code=status, headers={"Retry-After": "0"})
+            return JSONResponse(
+                error, status_code=status, headers={"Retry-After": model.retry_after}
+            )
         if model.delay_s:  # concurrent requests wait side by side, as at a real endpoint
             await asyncio.sleep(model.delay_s)
         if model.replies:

@@ -37,7 +37,23 @@ class Settings(LLMSettings):
     # The openai engine's tool loop.
     llm_max_turns: int = Field(default=30, ge=1, le=500)
     llm_request_timeout_s: float = Field(default=120.0, gt=0)
-    llm_max_retries: int = Field(default=2, ge=0, le=10)
+    llm_max_retries: int = Field(
+        default=3, ge=0, le=10, description="retries of a model call on 429, 5xx or a timeout"
+    )
+    llm_retry_backoff_s: float = Field(default=0.5, ge=0, description="first backoff")
+    llm_retry_backoff_max_s: float = Field(default=30.0, ge=0)
+    llm_retry_after_max_s: float = Field(
+        default=60.0, ge=0, description="the longest Retry-After the engine honours"
+    )
+    llm_context_max_chars: int = Field(
+        default=200_000, ge=2_000, description="past this, the oldest turns are dropped"
+    )
+    llm_tool_result_max_chars: int = Field(
+        default=20_000, ge=200, description="a longer tool result is clipped with a marker"
+    )
+    llm_sampling: dict[str, float | int] = Field(
+        default_factory=dict, description="extra request fields: temperature, top_p, max_tokens"
+    )
     llm_input_cost_per_1k: float = Field(default=0.0, ge=0, description="USD per 1k prompt tokens")
     llm_output_cost_per_1k: float = Field(default=0.0, ge=0, description="USD per 1k completion")
 

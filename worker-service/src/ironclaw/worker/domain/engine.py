@@ -61,6 +61,7 @@ class EngineContext:
     signal: Callable[[Progress], None] = lambda progress: None
     record_tool: Callable[[ToolUse], None] = lambda use: None
     stop: threading.Event = field(default_factory=threading.Event)
+    allowed_programs: tuple[str, ...] = ()  # the theater's `[policy] allow`; () = the worker's
 
     def remaining_s(self) -> float:
         """Seconds left before the deadline (never negative)."""
@@ -71,7 +72,7 @@ class EngineContext:
         if self.stop.is_set():
             return "the attempt was cancelled or superseded"
         if time.monotonic() >= self.deadline:
-            return f"deadline reached: the order's TTL is {self.spec.budget.ttl_s} s"
+            return f"budget_exceeded:wall_time (the order's TTL is {self.spec.budget.ttl_s} s)"
         return None
 
 

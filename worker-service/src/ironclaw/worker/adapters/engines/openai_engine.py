@@ -10,6 +10,8 @@ from typing import Any
 import openai
 
 from ironclaw.contracts.models import TokenUsage
+from ironclaw.worker.adapters.engines.conversation import bound_conversation, clip_text
+from ironclaw.worker.adapters.engines.model_calls import RetryPolicy, call_with_retries
 from ironclaw.worker.adapters.engines.tool_schemas import TOOLS
 from ironclaw.worker.adapters.engines.tools import Toolbox, ToolPolicy
 from ironclaw.worker.config import Settings
@@ -67,32 +69,58 @@ class OpenAIEngine:
         client = openai.OpenAI(
             base_url=settings.llm_base_url,
             api_key=settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unset",
-            max_retries=settings.llm_max_retries,
+            max_retries=0,  # the retry policy is ours: see model_calls
             timeout=settings.llm_request_timeout_s,
         )
         policy = ToolPolicy(
-            allowed_programs=frozenset(settings.tool_allowed_programs),
+            allowed_programs=frozenset(context.allowed_programs or settings.tool_allowed_programs),
             command_timeout_s=settings.tool_command_timeout_s,
             output_cap=settings.tool_output_cap_chars,
             environment=dict(os.environ),
         )
-        toolbox = Toolbox(context.worktree, policy, context.remaining_s)
+        toolbox = Toolbox(context.worktree, policy, context.remaining_s, stop=context.stop)
         usage = Usage(settings.llm_input_cost_per_1k, settings.llm_output_cost_per_1k)
-        loop = ToolLoop(context, toolbox, usage, request_timeout_s=settings.llm_request_timeout_s)
+        loop = ToolLoop(context, toolbox, usage, limits=LoopLimits.of(settings))
         try:
             return loop.run(client, settings.llm_model or "", settings.llm_max_turns)
         finally:
             client.close()
 
 
+@dataclass(frozen=True)
+class LoopLimits:
+    """How the tool loop keeps its requests bounded and retries them."""
+
+    request_timeout_s: float
+    retry: RetryPolicy
+    context_max_chars: int
+    tool_result_max_chars: int
+    sampling: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, settings: Settings) -> LoopLimits:
+        return cls(
+            request_timeout_s=settings.llm_request_timeout_s,
+            retry=RetryPolicy(
+                retries=settings.llm_max_retries,
+                backoff_initial_s=settings.llm_retry_backoff_s,
+                backoff_max_s=settings.llm_retry_backoff_max_s,
+                retry_after_max_s=settings.llm_retry_after_max_s,
+            ),
+            context_max_chars=settings.llm_context_max_chars,
+            tool_result_max_chars=settings.llm_tool_result_max_chars,
+            sampling=dict(settings.llm_sampling),
+        )
+
+
 class ToolLoop:
     """One conversation with the model, bounded by turns, deadline and budget."""
 
     def __init__(
-        self, context: EngineContext, toolbox: Toolbox, usage: Usage, *, request_timeout_s: float
+        self, context: EngineContext, toolbox: Toolbox, usage: Usage, *, limits: LoopLimits
     ) -> None:
         self.context = context
-        self.request_timeout_s = request_timeout_s
+        self.limits = limits
         self.toolbox = toolbox
         self.usage = usage
         self.messages: list[Any] = [
@@ -108,11 +136,8 @@ class ToolLoop:
             over = self._over_budget()
             if over:
                 return self.result("failed", over)
-            timeout = max(1.0, min(self.request_timeout_s, self.context.remaining_s()))
             try:
-                response = client.chat.completions.create(
-                    model=model, messages=self.messages, tools=TOOLS, timeout=timeout
-                )
+                response = self._ask(client, model)
             except openai.APIError as error:
                 return self.result("failed", f"the model endpoint failed: {error}", retryable=True)
             self.usage.add(response)
@@ -122,6 +147,22 @@ class ToolLoop:
             if finished is not None:
                 return finished
         return self.result("failed", f"turn limit reached: {max_turns} turns without `finish`")
+
+    def _ask(self, client: openai.OpenAI, model: str) -> Any:
+        """One chat completion of the bounded conversation, retried on transient failures."""
+        bound_conversation(self.messages, self.limits.context_max_chars)
+
+        def ask() -> Any:
+            timeout = max(1.0, min(self.limits.request_timeout_s, self.context.remaining_s()))
+            return client.chat.completions.create(
+                model=model,
+                messages=self.messages,
+                tools=TOOLS,
+                timeout=timeout,
+                **self.limits.sampling,
+            )
+
+        return call_with_retries(ask, self.limits.retry, remaining_s=self.context.remaining_s)
 
     def _answer(self, message: Any) -> EngineResult | None:
         """Run the tools the model called; the result when it called `finish`."""
@@ -138,8 +179,12 @@ class ToolLoop:
                     return finished
                 text = finished
             else:
+                over = self._over_tool_budget()
+                if over:
+                    return self.result("failed", over)
                 text, use = self.toolbox.call(name, arguments)
                 self.context.record_tool(use)
+                text = clip_text(text, self.limits.tool_result_max_chars)
             self.messages.append({"role": "tool", "tool_call_id": call.id, "content": text})
             self.context.signal(self._progress(name))
         return None
@@ -175,6 +220,13 @@ class ToolLoop:
             return f"budget_exceeded:tool_calls ({self.toolbox.calls} > {budget.tool_calls})"
         if budget.cost_usd is not None and self.usage.cost_usd > budget.cost_usd:
             return f"budget_exceeded:cost_usd ({self.usage.cost_usd} > {budget.cost_usd})"
+        return None
+
+    def _over_tool_budget(self) -> str | None:
+        """Why one more tool call is over the Order's budget, checked before each call."""
+        limit = self.context.spec.budget.tool_calls
+        if limit is not None and self.toolbox.calls >= limit:
+            return f"budget_exceeded:tool_calls ({limit} used, the model asked for more)"
         return None
 
     def _progress(self, tool: str) -> Progress:

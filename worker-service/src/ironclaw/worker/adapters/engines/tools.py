@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ class Toolbox:
     worktree: Path
     policy: ToolPolicy
     remaining_s: Callable[[], float]
+    stop: threading.Event | None = None  # set: a running command's process group is killed
     calls: int = 0
     written: set[str] = field(default_factory=set)
     commands_run: list[str] = field(default_factory=list)
@@ -159,8 +161,11 @@ class Toolbox:
             environment=scrubbed_environment(self.policy.environment),
             timeout_s=timeout,
             output_cap=self.policy.output_cap,
+            stop=self.stop,
         )
         status = "timed out" if done.timed_out else f"exit code {done.exit_code}"
+        if done.stopped:
+            status = "stopped (the attempt was cancelled)"
         self.commands_run.append(f"{' '.join(argv)} ({status})")
         return f"{status}\n{done.output}"
 
