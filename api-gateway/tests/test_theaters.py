@@ -25,6 +25,7 @@ def test_list_and_get_theaters(gateway: TestClient, script: Any, theater: str) -
         "mainline": "main",
         "head": None,
         "path": f"/data/theaters/{theater}",
+        "dispatch_paused": None,
     }
 
 

@@ -180,9 +180,11 @@ def build_sample_payloads() -> dict[str, ev.EventPayload]:
         ev.LeaseTaken(scope="global", holder="duty-2", fencing_token=3, previous_holder="duty-1"),
         ev.SentinelAlerted(scope="global", condition="patrol_stale", detail="90 s"),
         ev.DutyFailover(stale_holder="duty-1", stale_for_s=95.5, fence=3, holder="sentinel-1"),
-        ev.ProfileDisabled(profile="fast", reason="5 failures in a row"),
+        ev.ProfileDisabled(profile="fast", reason="5 failures in a row", consecutive_failures=5),
         ev.ProfileEnabled(profile="fast", operator="ana"),
         ev.DispatchRefused(order_id=ORDER_ID, run_id=RUN_ID, reason="global budget exhausted"),
+        ev.DispatchPaused(theater="default", reason="daily token budget exhausted"),
+        ev.DispatchResumed(theater="default", reason="back under budget"),
     ]
     return {sample.event_type: sample for sample in samples}
 

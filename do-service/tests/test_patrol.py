@@ -190,6 +190,11 @@ def test_every_cycle_appends_patrol_completed_with_what_it_saw_and_did(
         "lease_expired": 1,
         "completed": 1,
         "unintegrated": 1,
+        "profiles_failing": 0,
+        "profiles_disabled": 0,
+        "tokens_today": 0,
+        "cost_today_micro_usd": 0,
+        "theaters_paused": 0,
     }
     assert first.did == [f"reissued {dead.order_id}#2", f"integration_ready {done.order_id}#1"]
     assert second.did == []

@@ -237,6 +237,7 @@ def test_the_read_routes_serve_the_projections_and_the_log(client: TestClient) -
         "mainline": "main",
         "head": None,
         "path": "/theaters/alpha",
+        "dispatch_paused": None,
     }
 
     issued = client.get("/orders", params={"status": "issued"}).json()

@@ -24,7 +24,17 @@ from ironclaw.ledger.adapters.migrate import alembic_config, upgrade_database
 from ironclaw.ledger.adapters.tables import events, metadata
 from ironclaw.ledger.cli import cli
 
-LEDGER_TABLES = {"events", "outbox", "snapshots", "runs", "orders", "attempts", "theaters"}
+LEDGER_TABLES = {
+    "events",
+    "outbox",
+    "snapshots",
+    "runs",
+    "orders",
+    "attempts",
+    "theaters",
+    "profiles",
+    "usage",
+}
 
 
 @pytest.fixture(autouse=True)

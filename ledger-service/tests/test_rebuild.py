@@ -23,6 +23,7 @@ SNAPSHOT_EVERY = 3
 # Any text PostgreSQL can store (NUL cannot be; events refuse it, see test_events.py).
 TEXT = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
 Step = tuple[str, list[ev.EventPayload]]
+PROFILES = ("default", "fast", "slow")
 
 
 @dataclass
@@ -40,9 +41,15 @@ class FleetModel:
     runs: dict[str, str] = field(default_factory=dict)
     orders: dict[str, OrderModel] = field(default_factory=dict)
     theaters: list[str] = field(default_factory=list)
+    paused: set[str] = field(default_factory=set)
+    disabled: set[str] = field(default_factory=set)
 
     def actions(self) -> list[Callable[[], list[Step]]]:
-        found: list[Callable[[], list[Step]]] = [self.new_run, self.new_theater]
+        found: list[Callable[[], list[Step]]] = [
+            self.new_run,
+            self.new_theater,
+            self.toggle_profile,
+        ]
         if any(s in {"received", "planning"} for s in self.runs.values()):
             found.append(self.plan_run)
         if any(s not in {"completed", "failed", "cancelled"} for s in self.runs.values()):
@@ -52,7 +59,7 @@ class FleetModel:
         if self.orders:
             found += [self.advance_order, self.note_recovery]
         if self.theaters:
-            found.append(self.advance_mainline)
+            found += [self.advance_mainline, self.toggle_dispatch]
         return found
 
     def pick(self, candidates: list[str]) -> str:
@@ -67,7 +74,12 @@ class FleetModel:
     def plan_run(self) -> list[Step]:
         run_id = self.pick([r for r, s in self.runs.items() if s in {"received", "planning"}])
         specs = [
-            ev.PlannedOrder(order_id=new_id("ord"), key=f"k{n}", objective=f"objective {n}")
+            ev.PlannedOrder(
+                order_id=new_id("ord"),
+                key=f"k{n}",
+                objective=f"objective {n}",
+                profile=self.draw(st.sampled_from([None, *PROFILES])),
+            )
             for n in range(self.draw(st.integers(1, 3)))
         ]
         self.runs[run_id] = "executing"
@@ -216,6 +228,31 @@ class FleetModel:
         name = self.pick(self.theaters)
         head = self.draw(st.text("0123456789abcdef", min_size=40, max_size=40))
         return [(ev.theater_stream(name), [ev.MainlineAdvanced(name=name, head=head)])]
+
+    def toggle_dispatch(self) -> list[Step]:
+        name = self.pick(self.theaters)
+        payload: ev.EventPayload
+        if name in self.paused:
+            self.paused.discard(name)
+            payload = ev.DispatchResumed(theater=name, reason="a new day")
+        else:
+            self.paused.add(name)
+            payload = ev.DispatchPaused(theater=name, reason="daily token budget exhausted")
+        return [(ev.theater_stream(name), [payload])]
+
+    def toggle_profile(self) -> list[Step]:
+        name = self.pick(list(PROFILES))
+        payload: ev.EventPayload
+        if name in self.disabled:
+            self.disabled.discard(name)
+            payload = ev.ProfileEnabled(profile=name, operator="ops")
+        else:
+            self.disabled.add(name)
+            streak = self.draw(st.integers(0, 9))
+            payload = ev.ProfileDisabled(
+                profile=name, reason="failing", consecutive_failures=streak
+            )
+        return [(ev.profile_stream(name), [payload])]
 
 
 def dump(engine: Engine) -> dict[str, list[dict[str, Any]]]:

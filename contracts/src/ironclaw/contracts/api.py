@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -191,6 +191,34 @@ class TheaterView(View):
     mainline: str
     head: str | None
     path: str
+    dispatch_paused: str | None = Field(
+        default=None, description="why new work is refused here (a budget ran out); null: open"
+    )
+
+
+# --- model profiles and budgets -----------------------------------------------------------------
+
+
+class ProfileHealth(View):
+    """A model profile's record in the ledger: its failure streak, and whether it is disabled."""
+
+    name: str
+    consecutive_failures: int
+    last_failure: str | None = None
+    disabled: bool
+    disabled_reason: str | None = None
+    updated_at: datetime
+    version: int = Field(description="the version of its `profile-<name>` stream")
+
+
+class TheaterUsage(View):
+    """What one theater's attempts used on one UTC day (counted when each attempt settled)."""
+
+    theater: str
+    day: date
+    attempts: int
+    tokens: TokenUsage
+    cost_usd: float
 
 
 # --- vault (internal) ------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Events are named in the past tense. Each lives on one stream: a Run's events on the stream named
 by its run id, an Order's (and its attempts') on the stream named by its order id, a theater's on
-`theater-<name>`, a patrol's on `patrol-<scope>`.
+`theater-<name>`, a patrol's on `patrol-<scope>`, a model profile's on `profile-<name>`.
 """
 
 from __future__ import annotations
@@ -77,6 +77,20 @@ def theater_stream(name: str) -> str:
 
 def patrol_stream(scope: str) -> str:
     return f"patrol-{scope}"
+
+
+DEFAULT_PROFILE = "default"
+"""The profile of an Order that names none."""
+PROFILE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
+
+
+def profile_of(profile: str | None) -> str:
+    """The model profile an Order runs on: its own, else `default`."""
+    return profile or DEFAULT_PROFILE
+
+
+def profile_stream(name: str) -> str:
+    return f"profile-{name}"
 
 
 # --- runs -------------------------------------------------------------------------------------
@@ -388,13 +402,32 @@ class DutyFailover(EventPayload):
 
 
 class ProfileDisabled(EventPayload):
-    profile: str
+    """The duty officer stopped dispatch to a profile after failures in a row (`profile-<name>`)."""
+
+    profile: str = Field(pattern=PROFILE_NAME_PATTERN)
     reason: str
+    consecutive_failures: int = Field(default=0, ge=0)
 
 
 class ProfileEnabled(EventPayload):
-    profile: str
+    """An operator let a disabled profile run again; its failure streak starts over."""
+
+    profile: str = Field(pattern=PROFILE_NAME_PATTERN)
     operator: str
+
+
+class DispatchPaused(EventPayload):
+    """The duty officer refuses new work in a theater (`theater-<name>`): a budget ran out."""
+
+    theater: str = Field(pattern=THEATER_NAME_PATTERN)
+    reason: str
+
+
+class DispatchResumed(EventPayload):
+    """Dispatch in a theater goes on: it is back under its budgets (a new day, a raised one)."""
+
+    theater: str = Field(pattern=THEATER_NAME_PATTERN)
+    reason: str = ""
 
 
 class DispatchRefused(EventPayload):

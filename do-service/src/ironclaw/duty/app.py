@@ -9,6 +9,7 @@ from ironclaw.contracts.kit.health import health_app
 from ironclaw.contracts.kit.lease import DUTY_LEASE, holder_name, leases_for
 from ironclaw.duty.adapters.broker import CeleryEnqueuer
 from ironclaw.duty.config import Settings
+from ironclaw.duty.domain.budgets import Budget, Budgets
 from ironclaw.duty.domain.officer import DutyOfficer
 from ironclaw.duty.domain.patrol import DutyPatrol, PatrolPolicy
 
@@ -26,6 +27,19 @@ def patrol_policy(settings: Settings) -> PatrolPolicy:
         backoff_base_s=settings.backoff_base_s,
         integration_resend_after_s=settings.integration_resend_after_s,
         limit=settings.patrol_limit,
+        profile_disable_after=settings.profile_disable_after,
+        budgets=budgets(settings),
+    )
+
+
+def budgets(settings: Settings) -> Budgets:
+    """The garrison's daily budget and each theater's own, from the settings."""
+    return Budgets(
+        garrison=Budget(settings.budget_tokens_per_day, settings.budget_cost_per_day_usd),
+        theaters={
+            name: Budget(budget.tokens_per_day, budget.cost_per_day_usd)
+            for name, budget in settings.theater_budgets.items()
+        },
     )
 
 

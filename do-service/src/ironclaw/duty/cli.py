@@ -23,9 +23,17 @@ def create_cli() -> typer.Typer:
 
         Every IRONCLAW_PATROL_INTERVAL_S, while it holds the duty lease (a Redis key when the
         broker is Redis, else a file lock under IRONCLAW_HOME), it re-enqueues unclaimed
-        Orders, reissues or fails dead attempts, re-requests integration of forgotten ones and
-        appends `PatrolCompleted` on `patrol-duty`; without the lease it logs
-        `duty.patrol.standby`. Without IRONCLAW_BROKER_URL it only logs `duty.patrol.idle`.
+        Orders, reissues or fails dead attempts, re-requests integration of forgotten ones,
+        disables profiles failing IRONCLAW_PROFILE_DISABLE_AFTER (5) times in a row
+        (`ProfileDisabled`; an operator enables them with POST /profiles/{name}/enable on the
+        gateway), pauses dispatch in theaters over their daily budget and resumes it once they
+        are back under (`DispatchPaused` / `DispatchResumed`), and appends `PatrolCompleted` on
+        `patrol-duty`; without the lease it logs `duty.patrol.standby`. Without
+        IRONCLAW_BROKER_URL it only logs `duty.patrol.idle`.
+
+        Daily budgets (UTC days, none by default): IRONCLAW_BUDGET_TOKENS_PER_DAY and
+        IRONCLAW_BUDGET_COST_PER_DAY_USD for all theaters together, IRONCLAW_THEATER_BUDGETS for
+        each theater as JSON, e.g. '{"alpha": {"tokens_per_day": 200000, "cost_per_day_usd": 5}}'.
         """
         settings = Settings()
         configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ironclaw.contracts.kit.settings import PatrolSettings
+
+
+class DailyBudget(BaseModel):
+    """One theater's daily budget, in IRONCLAW_THEATER_BUDGETS."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tokens_per_day: int | None = Field(default=None, ge=1)
+    cost_per_day_usd: float | None = Field(default=None, gt=0)
 
 
 class Settings(PatrolSettings):
@@ -31,4 +40,18 @@ class Settings(PatrolSettings):
     )
     duty_lease_ttl_s: float = Field(
         default=90.0, gt=0, description="how long the active DO's lease outlives its last cycle"
+    )
+    profile_disable_after: int = Field(
+        default=5, ge=1, description="a profile failing this many times in a row is disabled"
+    )
+    budget_tokens_per_day: int | None = Field(
+        default=None, ge=1, description="tokens all theaters together may use per UTC day"
+    )
+    budget_cost_per_day_usd: float | None = Field(
+        default=None, gt=0, description="USD all theaters together may spend per UTC day"
+    )
+    theater_budgets: dict[str, DailyBudget] = Field(
+        default_factory=dict,
+        description='each theater\'s own, as JSON: {"<theater>": {"tokens_per_day": 200000, '
+        '"cost_per_day_usd": 5.0}}',
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
@@ -15,9 +16,11 @@ from ironclaw.contracts.api import (
     AppendResult,
     FeedPage,
     OrderView,
+    ProfileHealth,
     RunView,
     SnapshotView,
     StreamPage,
+    TheaterUsage,
     TheaterView,
 )
 from ironclaw.contracts.models import OrderStatus
@@ -119,3 +122,24 @@ def list_theaters(ledger: LedgerDep) -> list[TheaterView]:
 @router.get("/theaters/{name}")
 def get_theater(name: str, ledger: LedgerDep) -> TheaterView:
     return ledger.views.theater(name)
+
+
+@router.get("/profiles")
+def list_profiles(
+    ledger: LedgerDep,
+    min_failures: Annotated[int | None, Query(ge=0, description="failures in a row")] = None,
+    disabled: bool | None = None,
+) -> list[ProfileHealth]:
+    """Model profiles' health: failure streaks and whether the duty officer disabled them."""
+    return ledger.views.profiles(min_failures=min_failures, disabled=disabled)
+
+
+@router.get("/profiles/{name}")
+def get_profile(name: str, ledger: LedgerDep) -> ProfileHealth:
+    return ledger.views.profile(name)
+
+
+@router.get("/usage")
+def get_usage(ledger: LedgerDep, day: date, theater: str | None = None) -> list[TheaterUsage]:
+    """Tokens and cost of the attempts settled on `day` (UTC), per theater."""
+    return ledger.views.usage(day=day, theater=theater)

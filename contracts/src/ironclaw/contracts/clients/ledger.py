@@ -7,6 +7,7 @@ because re-sending an event whose id is already stored returns the stored result
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,9 +19,11 @@ from ironclaw.contracts.api import (
     AppendResult,
     FeedPage,
     OrderView,
+    ProfileHealth,
     RunView,
     SnapshotView,
     StreamPage,
+    TheaterUsage,
     TheaterView,
     VersionConflict,
 )
@@ -142,6 +145,30 @@ class LedgerClient(ServiceClient):
     def list_theaters(self) -> list[TheaterView]:
         response = self._send("GET", "/theaters")
         return [TheaterView.model_validate(item) for item in response.json()]
+
+    def get_profile(self, name: str) -> ProfileHealth:
+        """A model profile's health; `LedgerNotFound` for a profile no Order has settled on."""
+        return self._get(f"/profiles/{name}", ProfileHealth)
+
+    def list_profiles(
+        self, *, min_failures: int | None = None, disabled: bool | None = None
+    ) -> list[ProfileHealth]:
+        """Profiles with at least `min_failures` failures in a row, disabled or not."""
+        params: dict[str, Any] = {}
+        if min_failures is not None:
+            params["min_failures"] = min_failures
+        if disabled is not None:
+            params["disabled"] = disabled
+        response = self._send("GET", "/profiles", params=params)
+        return [ProfileHealth.model_validate(item) for item in response.json()]
+
+    def usage(self, *, day: date, theater: str | None = None) -> list[TheaterUsage]:
+        """Tokens and cost of the attempts settled on `day` (UTC), per theater."""
+        params: dict[str, Any] = {"day": day.isoformat()}
+        if theater:
+            params["theater"] = theater
+        response = self._send("GET", "/usage", params=params)
+        return [TheaterUsage.model_validate(item) for item in response.json()]
 
     def health(self) -> None:
         self._send("GET", "/health")

@@ -1,4 +1,5 @@
-"""One duty officer patrol cycle: overdue, dead and unintegrated Orders, from the projections.
+"""One duty officer patrol cycle: overdue, dead and unintegrated Orders, failing profiles and
+spent budgets, from the projections.
 
 Every read is a status query on the Orders projection (indexed), plus the stream of an Order
 the cycle acts on: the cost of a cycle grows with active Orders, never with history.
@@ -20,6 +21,8 @@ from ironclaw.contracts.ids import derived_event_id
 from ironclaw.contracts.kit.logging import bound_context, get_logger
 from ironclaw.contracts.models import OrderStatus
 from ironclaw.contracts.tasks import ExecuteOrder
+from ironclaw.duty.domain.budgets import Budgets, enforce_budgets
+from ironclaw.duty.domain.profiles import disable_failing_profiles
 from ironclaw.duty.domain.recovery import (
     LEASE_EXPIRED,
     Cause,
@@ -52,6 +55,8 @@ class PatrolPolicy:
     integration_resend_after_s: float = 120.0
     message_resend_after_s: float = 120.0
     limit: int = 1000  # Orders per page; a cycle reads every page
+    profile_disable_after: int = 5  # failures in a row
+    budgets: Budgets = field(default_factory=Budgets)
 
 
 @dataclass
@@ -102,6 +107,7 @@ class DutyPatrol:
         self._active(cycle)
         self._unintegrated(cycle)
         self._stragglers(cycle)
+        self._health(cycle)
         completed = ev.PatrolCompleted(
             scope=PATROL_SCOPE,
             patrol="duty",
@@ -113,6 +119,13 @@ class DutyPatrol:
         self._ledger.append(PATROL_STREAM, [completed], expected_version=None)
         log.info("duty.patrol.completed", saw=completed.saw, did=completed.did)
         return completed
+
+    def _health(self, cycle: _Cycle) -> None:
+        """(f) profiles failing in a row are disabled, (g) theaters over budget are paused."""
+        cycle.did += disable_failing_profiles(
+            self._ledger, cycle.saw, disable_after=self._policy.profile_disable_after
+        )
+        cycle.did += enforce_budgets(self._ledger, self._policy.budgets, cycle.saw, now=cycle.now)
 
     def _orders(self, *statuses: OrderStatus) -> list[OrderView]:
         return list(self._ledger.iter_orders(statuses=statuses, page_size=self._policy.limit))

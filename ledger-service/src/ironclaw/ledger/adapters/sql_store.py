@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Connection, Table, and_, insert, select, update
 
 from ironclaw.ledger.adapters.database import is_postgres
-from ironclaw.ledger.adapters.tables import attempts, orders, runs, theaters
+from ironclaw.ledger.adapters.tables import attempts, orders, profiles, runs, theaters, usage
 from ironclaw.ledger.domain.store import KEY_COLUMNS, Key, Row, key_of
 
 TABLES: dict[str, Table] = {
@@ -13,6 +13,8 @@ TABLES: dict[str, Table] = {
     "orders": orders,
     "attempts": attempts,
     "theaters": theaters,
+    "profiles": profiles,
+    "usage": usage,
 }
 
 

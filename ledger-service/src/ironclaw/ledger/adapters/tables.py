@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -170,9 +171,37 @@ theaters = Table(
     Column("mainline", String(200), nullable=False),
     Column("path", Text, nullable=False),
     Column("head", String(64), nullable=True),
+    Column("dispatch_paused", Text, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Column("version", Integer, nullable=False),
 )
 
-PROJECTION_TABLES = (runs, orders, attempts, theaters)
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("last_failure", Text, nullable=True),
+    Column("disabled", Boolean, nullable=False),
+    Column("disabled_reason", Text, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+# The duty officer asks for profiles failing in a row and not yet disabled.
+Index("ix_profiles_health", profiles.c.disabled, profiles.c.consecutive_failures)
+
+# One row per (UTC day, theater): budget checks read today's rows, never the history.
+usage = Table(
+    "usage",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("theater", String(64), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("tokens_input", BigInteger, nullable=False),
+    Column("tokens_output", BigInteger, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+PROJECTION_TABLES = (runs, orders, attempts, theaters, profiles, usage)

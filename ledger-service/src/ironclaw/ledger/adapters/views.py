@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -11,13 +12,17 @@ from ironclaw.contracts.api import (
     IntegrationView,
     OrderSummary,
     OrderView,
+    ProfileHealth,
     RunView,
+    TheaterUsage,
     TheaterView,
 )
 from ironclaw.contracts.kit.errors import NotFound
 from ironclaw.contracts.models import OrderStatus, TokenUsage
 from ironclaw.ledger.adapters.database import read_snapshot
 from ironclaw.ledger.adapters.tables import attempts, orders, runs, theaters
+from ironclaw.ledger.adapters.tables import profiles as profile_rows
+from ironclaw.ledger.adapters.tables import usage as usage_rows
 
 
 class Views:
@@ -116,6 +121,48 @@ class Views:
         with self._engine.connect() as connection:
             rows = connection.execute(select(theaters).order_by(theaters.c.name)).mappings()
             return [TheaterView.model_validate(dict(r)) for r in rows]
+
+    def profile(self, name: str) -> ProfileHealth:
+        with self._engine.connect() as connection:
+            row = (
+                connection.execute(select(profile_rows).where(profile_rows.c.name == name))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise NotFound(f"profile {name!r} has no record: no order has settled on it")
+        return ProfileHealth.model_validate(dict(row))
+
+    def profiles(
+        self, *, min_failures: int | None = None, disabled: bool | None = None
+    ) -> list[ProfileHealth]:
+        """Profiles by name, filtered on the (disabled, consecutive_failures) index."""
+        query = select(profile_rows).order_by(profile_rows.c.name)
+        if disabled is not None:
+            query = query.where(profile_rows.c.disabled == disabled)
+        if min_failures is not None:
+            query = query.where(profile_rows.c.consecutive_failures >= min_failures)
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).mappings()
+            return [ProfileHealth.model_validate(dict(r)) for r in rows]
+
+    def usage(self, *, day: date, theater: str | None = None) -> list[TheaterUsage]:
+        """One row per theater that settled attempts on `day`: a key lookup, not a history scan."""
+        query = select(usage_rows).where(usage_rows.c.day == day).order_by(usage_rows.c.theater)
+        if theater:
+            query = query.where(usage_rows.c.theater == theater)
+        with self._engine.connect() as connection:
+            rows = connection.execute(query).mappings()
+            return [
+                TheaterUsage(
+                    theater=r["theater"],
+                    day=r["day"],
+                    attempts=r["attempts"],
+                    tokens=TokenUsage(input=r["tokens_input"], output=r["tokens_output"]),
+                    cost_usd=r["cost_usd"],
+                )
+                for r in rows
+            ]
 
 
 _RUN_FIELDS = (

@@ -1,4 +1,5 @@
-"""Projections: how each event changes the `runs`, `orders`, `attempts` and `theaters` rows.
+"""Projections: how each event changes the `runs`, `orders`, `attempts`, `theaters`,
+`profiles` and `usage` rows.
 
 The same functions serve live appends and rebuilds, so a rebuilt projection equals the live one.
 Every value comes from the events themselves (timestamps included), never from the clock.
@@ -18,8 +19,10 @@ from ironclaw.contracts.models import (
     OrderStatus,
     RunStatus,
 )
+from ironclaw.ledger.domain import profiles
 from ironclaw.ledger.domain.records import EventRecord, EventRefused, StaleAttempt
 from ironclaw.ledger.domain.store import ProjectionStore, Row, entity_of_stream
+from ironclaw.ledger.domain.usage import add_usage
 
 P = TypeVar("P", bound=ev.EventPayload)
 Handler = Callable[[ProjectionStore, EventRecord, Any], None]
@@ -382,6 +385,11 @@ def _finish_attempt(
     attempt.update(changes)
     _save(store, record, order, attempt)
     _add_usage(store, order, p.aar)
+    add_usage(store, record, order["theater"], p.aar)
+    if status == OrderStatus.COMPLETED:
+        profiles.record_success(store, record, profiles.profile_of_order(order))
+    elif isinstance(p, ev.OrderFailed) and attempt["claimed_at"] is not None:
+        profiles.record_failure(store, record, profiles.profile_of_order(order), p.reason)
 
 
 @projects(ev.OrderCompleted)
@@ -487,9 +495,18 @@ def _integration_failed(
         "artifact": p.artifact,
     }
     _integration_step(store, record, p, OrderStatus.INTEGRATION_FAILED, details)
+    order = _order(store, p.order_id)
+    profiles.record_failure(store, record, profiles.profile_of_order(order), p.reason)
 
 
 # --- theaters ---------------------------------------------------------------------------------
+
+
+def _theater(store: ProjectionStore, name: str) -> Row:
+    theater = store.get("theaters", (name,))
+    if theater is None:
+        raise EventRefused(f"theater {name!r} does not exist")
+    return theater
 
 
 @projects(ev.TheaterRegistered)
@@ -506,6 +523,7 @@ def _theater_registered(
             "mainline": p.mainline,
             "path": p.path,
             "head": p.head,
+            "dispatch_paused": None,
             "created_at": record.recorded_at,
             "updated_at": record.recorded_at,
             "version": record.version,
@@ -515,8 +533,37 @@ def _theater_registered(
 
 @projects(ev.MainlineAdvanced)
 def _mainline_advanced(store: ProjectionStore, record: EventRecord, p: ev.MainlineAdvanced) -> None:
-    theater = store.get("theaters", (p.name,))
-    if theater is None:
-        raise EventRefused(f"theater {p.name!r} does not exist")
+    theater = _theater(store, p.name)
     theater["head"] = p.head
     _touch(store, "theaters", theater, record)
+
+
+@projects(ev.DispatchPaused)
+def _dispatch_paused(store: ProjectionStore, record: EventRecord, p: ev.DispatchPaused) -> None:
+    theater = _theater(store, p.theater)
+    if theater["dispatch_paused"] is not None:
+        raise EventRefused(f"dispatch in theater {p.theater!r} is already paused")
+    theater["dispatch_paused"] = p.reason
+    _touch(store, "theaters", theater, record)
+
+
+@projects(ev.DispatchResumed)
+def _dispatch_resumed(store: ProjectionStore, record: EventRecord, p: ev.DispatchResumed) -> None:
+    theater = _theater(store, p.theater)
+    if theater["dispatch_paused"] is None:
+        raise EventRefused(f"dispatch in theater {p.theater!r} is not paused")
+    theater["dispatch_paused"] = None
+    _touch(store, "theaters", theater, record)
+
+
+# --- model profiles ---------------------------------------------------------------------------
+
+
+@projects(ev.ProfileDisabled)
+def _profile_disabled(store: ProjectionStore, record: EventRecord, p: ev.ProfileDisabled) -> None:
+    profiles.disable(store, record, p)
+
+
+@projects(ev.ProfileEnabled)
+def _profile_enabled(store: ProjectionStore, record: EventRecord, p: ev.ProfileEnabled) -> None:
+    profiles.enable(store, record, p)

@@ -45,6 +45,10 @@ def owning_stream(payload: ev.EventPayload) -> str | None:
     theater_name = getattr(payload, "name", None)
     if isinstance(payload, ev.TheaterRegistered | ev.MainlineAdvanced) and theater_name:
         return ev.theater_stream(theater_name)
+    if isinstance(payload, ev.DispatchPaused | ev.DispatchResumed):
+        return ev.theater_stream(payload.theater)
+    if isinstance(payload, ev.ProfileDisabled | ev.ProfileEnabled):
+        return ev.profile_stream(payload.profile)
     order_id = getattr(payload, "order_id", None)
     if isinstance(order_id, str):
         return ev.order_stream(order_id)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any, Protocol
 
 Row = dict[str, Any]
-Key = tuple[str | int, ...]
+Key = tuple[str | int | date, ...]
 
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {
     "runs": ("run_id",),
     "orders": ("order_id",),
     "attempts": ("order_id", "attempt"),
     "theaters": ("name",),
+    "profiles": ("name",),
+    "usage": ("day", "theater"),
 }
 
 
@@ -28,6 +31,8 @@ def entity_of_stream(stream_id: str) -> tuple[str, Key] | None:
         return "orders", (stream_id,)
     if stream_id.startswith("theater-"):
         return "theaters", (stream_id.removeprefix("theater-"),)
+    if stream_id.startswith("profile-"):
+        return "profiles", (stream_id.removeprefix("profile-"),)
     return None
 
 

@@ -15,6 +15,7 @@ from ironclaw.contracts.clients.ledger import (
 from ironclaw.contracts.kit.logging import bound_context, get_logger
 from ironclaw.contracts.models import OrderStatus
 from ironclaw.contracts.tasks import ExecuteOrder
+from ironclaw.worker.domain.admission import dispatch_refusal, refuse_dispatch
 from ironclaw.worker.domain.attempt import Attempt
 from ironclaw.worker.domain.ports import AttemptServices, event_metadata
 
@@ -23,13 +24,18 @@ def execute_order(message: ExecuteOrder, services: AttemptServices) -> str:
     """Run the attempt `message` names if it is still issued and this delivery claims it.
 
     Returns what happened: `skipped` (nothing to do), `duplicate` (claimed by another
-    delivery), the attempt's outcome (`completed`, `failed`, `blocked`), or `refused` when the
-    Order was cancelled or reissued while the attempt ran.
+    delivery), `dispatch_refused` (its theater is paused or its profile disabled: settled
+    `failed` unclaimed), the attempt's outcome (`completed`, `failed`, `blocked`), or `refused`
+    when the Order was cancelled or reissued while the attempt ran.
     """
     with bound_context(run_id=message.run_id, order_id=message.order_id, attempt=message.attempt):
         order = _read_order(message, services.ledger)
         if order is None:
             return "skipped"
+        refusal = dispatch_refusal(order, services.ledger)
+        if refusal is not None:
+            refused = refuse_dispatch(message, order, services, refusal)
+            return "dispatch_refused" if refused else "skipped"
         if not _claim(message, order, services):
             return "duplicate"
         return Attempt(message, order, services, claimed_at=time.monotonic()).run()
