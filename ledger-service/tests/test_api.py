@@ -373,3 +373,20 @@ def test_orders_page_by_id_and_the_client_walks_every_page(client: TestClient) -
     ledger = LedgerClient(str(client.base_url), http=client, retry_for_s=0)
     walked = [o.order_id for o in ledger.iter_orders(statuses=["planned"], page_size=2)]
     assert walked == order_ids
+
+
+def test_runs_list_by_status_a_page_at_a_time(client: TestClient) -> None:
+    run_ids = sorted(new_id("run") for _ in range(5))
+    for run_id in run_ids:
+        assert (
+            client.post("/events", json=append_body(run_id, 0, received(run_id))).status_code == 201
+        )
+    cancelled = ev.RunCancelled(run_id=run_ids[0], reason="test")
+    assert client.post("/events", json=append_body(run_ids[0], 1, cancelled)).status_code == 201
+
+    ledger = LedgerClient(str(client.base_url), http=client, retry_for_s=0)
+    waiting = [run.run_id for run in ledger.iter_runs(statuses=["received"], page_size=2)]
+    assert waiting == run_ids[1:]
+    assert [r.run_id for r in ledger.iter_runs(statuses=["cancelled"])] == run_ids[:1]
+    page = client.get("/runs", params={"status": "received", "after": run_ids[3]}).json()
+    assert [r["run_id"] for r in page] == run_ids[4:]

@@ -23,7 +23,7 @@ from ironclaw.contracts.api import (
     TheaterUsage,
     TheaterView,
 )
-from ironclaw.contracts.models import OrderStatus
+from ironclaw.contracts.models import OrderStatus, RunStatus
 from ironclaw.ledger.adapters.event_store import EventStore
 from ironclaw.ledger.adapters.views import Views
 from ironclaw.ledger.config import Settings
@@ -91,6 +91,16 @@ def read_snapshot(stream_id: str, ledger: LedgerDep) -> SnapshotView:
 @router.get("/runs/{run_id}")
 def get_run(run_id: str, ledger: LedgerDep) -> RunView:
     return ledger.views.run(run_id)
+
+
+@router.get("/runs")
+def list_runs(
+    ledger: LedgerDep,
+    run_status: Annotated[list[RunStatus], Query(alias="status")] = [],  # noqa: B006
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[RunView]:
+    return ledger.views.runs(statuses=run_status, limit=limit, after=after)
 
 
 @router.get("/orders/{order_id}")

@@ -124,6 +124,20 @@ class LedgerClient(ServiceClient):
                 return
             after = page[-1].order_id
 
+    def iter_runs(self, *, statuses: Sequence[str] = (), page_size: int = 500) -> Iterator[RunView]:
+        """Every Run in one of `statuses`, in id order, a page at a time."""
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"status": list(statuses), "limit": page_size}
+            if after:
+                params["after"] = after
+            response = self._send("GET", "/runs", params=params)
+            page = [RunView.model_validate(item) for item in response.json()]
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].run_id
+
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> StreamPage:
         return self._get(f"/streams/{stream_id}", StreamPage, after_version=after_version)
 

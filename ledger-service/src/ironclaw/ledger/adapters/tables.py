@@ -110,6 +110,7 @@ runs = Table(
     Column("version", Integer, nullable=False),
 )
 Index("ix_runs_status", runs.c.status, runs.c.updated_at)
+Index("ix_runs_status_id", runs.c.status, runs.c.run_id)  # `GET /runs?status=&after=`
 
 orders = Table(
     "orders",

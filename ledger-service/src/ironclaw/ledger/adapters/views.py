@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 
 from ironclaw.contracts.api import (
     AttemptView,
@@ -18,7 +18,7 @@ from ironclaw.contracts.api import (
     TheaterView,
 )
 from ironclaw.contracts.kit.errors import NotFound
-from ironclaw.contracts.models import OrderStatus, TokenUsage
+from ironclaw.contracts.models import OrderStatus, RunStatus, TokenUsage
 from ironclaw.ledger.adapters.database import read_snapshot
 from ironclaw.ledger.adapters.tables import attempts, orders, runs, theaters
 from ironclaw.ledger.adapters.tables import profiles as profile_rows
@@ -34,26 +34,21 @@ class Views:
             row = connection.execute(select(runs).where(runs.c.run_id == run_id)).mappings().first()
             if row is None:
                 raise NotFound(f"run {run_id!r} does not exist")
-            order_rows = connection.execute(
-                select(orders)
-                .where(orders.c.run_id == run_id)
-                .order_by(orders.c.created_at, orders.c.key)
-            ).mappings()
-            summaries = [
-                OrderSummary(
-                    order_id=o["order_id"],
-                    key=o["key"],
-                    status=o["status"],
-                    attempt=o["attempt"],
-                    objective=o["spec"]["objective"],
-                )
-                for o in order_rows
-            ]
-        return RunView(
-            **{k: row[k] for k in _RUN_FIELDS},
-            orders=summaries,
-            tokens=TokenUsage(input=row["tokens_input"], output=row["tokens_output"]),
-        )
+            return _run_view(connection, dict(row))
+
+    def runs(self, *, statuses: list[RunStatus], limit: int, after: str | None) -> list[RunView]:
+        """Runs by status in id order (oldest first), those after `after`: one page.
+
+        Served by the status index: unsettled runs are few however long the history is.
+        """
+        query = select(runs).order_by(runs.c.run_id).limit(limit)
+        if statuses:
+            query = query.where(runs.c.status.in_([s.value for s in statuses]))
+        if after:
+            query = query.where(runs.c.run_id > after)
+        with read_snapshot(self._engine) as connection:
+            rows = [dict(r) for r in connection.execute(query).mappings()]
+            return [_run_view(connection, row) for row in rows]
 
     def order(self, order_id: str) -> OrderView:
         with read_snapshot(self._engine) as connection:
@@ -181,6 +176,29 @@ _RUN_FIELDS = (
     "cost_usd",
     "version",
 )
+
+
+def _run_view(connection: Connection, row: dict[str, Any]) -> RunView:
+    order_rows = connection.execute(
+        select(orders)
+        .where(orders.c.run_id == row["run_id"])
+        .order_by(orders.c.created_at, orders.c.key)
+    ).mappings()
+    summaries = [
+        OrderSummary(
+            order_id=o["order_id"],
+            key=o["key"],
+            status=o["status"],
+            attempt=o["attempt"],
+            objective=o["spec"]["objective"],
+        )
+        for o in order_rows
+    ]
+    return RunView(
+        **{k: row[k] for k in _RUN_FIELDS},
+        orders=summaries,
+        tokens=TokenUsage(input=row["tokens_input"], output=row["tokens_output"]),
+    )
 
 
 def _order_view(row: dict[str, Any], attempt_rows: list[dict[str, Any]]) -> OrderView:
