@@ -104,3 +104,9 @@ def test_the_environment_keeps_no_secrets() -> None:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTEST_ADDOPTS": "-p no:cacheprovider",
     }
+
+
+def test_fifos_inside_the_worktree_are_refused(root: Path) -> None:
+    os.mkfifo(root / "pipe")
+    with pytest.raises(PolicyRefusal, match="device, FIFO or socket"):
+        resolve_inside(root, "pipe")

@@ -30,6 +30,11 @@ from ironclaw.worker.domain.ports import AttemptServices, event_metadata
 from ironclaw.worker.domain.report import after_action_report, settling_event
 from ironclaw.worker.domain.running import Heartbeat, ProgressBoard, heartbeat_interval, run_bounded
 from ironclaw.worker.domain.task_file import render_task_md
+from ironclaw.worker.domain.theater_config import (
+    InvalidTheaterConfig,
+    TheaterConfig,
+    read_theater_config,
+)
 
 LIVE_STATUSES = frozenset({OrderStatus.CLAIMED, OrderStatus.RUNNING})
 
@@ -75,6 +80,7 @@ class Attempt:
         self.engine_name = choose_engine(order.engine, list(order.commands))
         self.stream = ev.order_stream(order.order_id)
         self.log = get_logger()
+        self.theater_config = TheaterConfig()
 
     def run(self) -> str:
         """Run the attempt and append how it ended; returns the outcome, or `refused` when
@@ -89,6 +95,10 @@ class Attempt:
         try:
             engine = self.services.load_engine(self.engine_name)
         except EngineUnavailable as error:
+            return self._settle(failure(str(error), retryable=False), None)
+        try:
+            self.theater_config = self._read_theater_config()
+        except InvalidTheaterConfig as error:
             return self._settle(failure(str(error), retryable=False), None)
         try:
             view = self._worktree()
@@ -117,6 +127,7 @@ class Attempt:
             signal=board.update,
             record_tool=self._record_tool,
             stop=stop,
+            allowed_programs=self.allowed_programs,
         )
         interval = heartbeat_interval(
             self.services.heartbeat_interval_s, self.spec.budget.heartbeat_timeout_s
@@ -258,6 +269,28 @@ class Attempt:
         self.log.info("worker.attempt.rescue_start", rescue_ref=start_from, base_commit=base)
         return view.model_copy(update={"base_commit": base})
 
+    @property
+    def allowed_programs(self) -> tuple[str, ...]:
+        """What `run_command` may start: the theater's `[policy] allow`, else the worker's."""
+        return self.theater_config.policy.allowed(self.services.allowed_programs)
+
+    def _read_theater_config(self) -> TheaterConfig:
+        """The theater's `.ironclaw.toml` on its mainline; defaults when the ledger does not
+        know the theater or its repository is not on this host."""
+        try:
+            theater = self.services.ledger.get_theater(self.order.theater)
+        except LedgerError as error:
+            if error.status >= 500:
+                raise
+            return TheaterConfig()
+        repository = Path(theater.path)
+        if theater.head is None:
+            return TheaterConfig()
+        if not repository.exists():
+            self.log.warning("worker.theater.config_unreachable", repository=theater.path)
+            return TheaterConfig()
+        return read_theater_config(repository, theater.mainline)
+
     def _rescue_ref(self) -> str | None:
         """The rescue ref this attempt was issued with (`OrderIssued.rescue_ref`), if any."""
         current = next((a for a in self.order.attempts if a.attempt == self.message.attempt), None)
@@ -275,7 +308,7 @@ class Attempt:
                 run_id=self.order.run_id,
                 attempt=self.message.attempt,
                 engine=self.engine_name,
-                allowed_programs=self.services.allowed_programs,
+                allowed_programs=self.allowed_programs,
                 resumed_from=start_from,
             ),
             state={

@@ -61,7 +61,7 @@ class EngineContext:
     signal: Callable[[Progress], None] = lambda progress: None
     record_tool: Callable[[ToolUse], None] = lambda use: None
     stop: threading.Event = field(default_factory=threading.Event)
-    allowed_programs: tuple[str, ...] = ()  # the theater's `[policy] allow`; () = the worker's
+    allowed_programs: tuple[str, ...] | None = None  # the theater's `[policy] allow`
 
     def remaining_s(self) -> float:
         """Seconds left before the deadline (never negative)."""

@@ -4,6 +4,7 @@ and commands run without the fleet's secrets in their environment."""
 from __future__ import annotations
 
 import shlex
+import stat
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -38,12 +39,23 @@ def resolve_inside(root: Path, path: str, *, writing: bool = False) -> Path:
     resolved = (candidate if candidate.is_absolute() else base / candidate).resolve()
     if resolved != base and base not in resolved.parents:
         raise PolicyRefusal(f"refused: {path!r} is outside the worktree")
+    _refuse_special_files(resolved, path)
     relative = resolved.relative_to(base)
     if writing and (not relative.parts or relative.parts[0] in PROTECTED_DIRS):
         raise PolicyRefusal(
             f"refused: {path!r} may not be written (.git and .ironclaw are off limits)"
         )
     return resolved
+
+
+def _refuse_special_files(resolved: Path, path: str) -> None:
+    """Devices, FIFOs and sockets are refused: reading one can hang or reach the host."""
+    try:
+        mode = resolved.lstat().st_mode
+    except OSError:
+        return  # not there (yet): a new file
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise PolicyRefusal(f"refused: {path!r} is a device, FIFO or socket, not a file")
 
 
 def command_argv(command: object, allowed: Collection[str]) -> list[str]:

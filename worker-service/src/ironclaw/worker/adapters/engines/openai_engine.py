@@ -73,7 +73,11 @@ class OpenAIEngine:
             timeout=settings.llm_request_timeout_s,
         )
         policy = ToolPolicy(
-            allowed_programs=frozenset(context.allowed_programs or settings.tool_allowed_programs),
+            allowed_programs=frozenset(
+                settings.tool_allowed_programs
+                if context.allowed_programs is None
+                else context.allowed_programs
+            ),
             command_timeout_s=settings.tool_command_timeout_s,
             output_cap=settings.tool_output_cap_chars,
             environment=dict(os.environ),
