@@ -238,3 +238,25 @@ def test_the_patrol_resends_integration_even_after_co_asked_once(
         f"integration_ready {order.order_id}#1"
     ]
     assert len(orders.of_type(order.order_id, "IntegrationReady")) == 2
+
+
+def test_an_attempt_past_its_ttl_is_reissued_as_overdue_though_it_signals(
+    orders: Orders, clock: SetClock, patrol_factory: MakePatrol
+) -> None:
+    order = orders.claim(orders.issued(ttl_s=60, heartbeat_timeout_s=30), lease_s=600)
+    patrol = patrol_factory(lease_grace_s=5)
+    started = order.attempts[-1].started_at
+    assert started is not None
+
+    order = orders.signal(order, lease_s=600)
+    clock.at(started, plus_s=64)  # past the TTL, within the grace
+    assert patrol.cycle().did == []
+    clock.at(started, plus_s=66)
+    heartbeat = patrol.cycle()
+
+    assert heartbeat.did == [f"reissued {order.order_id}#2"]
+    assert heartbeat.saw["overdue"] == 1
+    (reissue,) = [
+        e for e in orders.of_type(order.order_id, "OrderIssued") if e.data["attempt"] == 2
+    ]
+    assert reissue.data["reason"] == "overdue"

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import typer
 
-from ironclaw.contracts.kit.cli import service_cli
-from ironclaw.contracts.kit.logging import configure_logging, get_logger
-from ironclaw.contracts.kit.runner import run_patrol, serve_in_background, stop_on_signals
+from ironclaw.contracts.kit.cli import patrol_with_watch, service_cli
 from ironclaw.duty.app import create_app, create_officer
 from ironclaw.duty.config import Settings
 
@@ -35,23 +31,7 @@ def create_cli() -> typer.Typer:
         IRONCLAW_BUDGET_COST_PER_DAY_USD for all theaters together, IRONCLAW_THEATER_BUDGETS for
         each theater as JSON, e.g. '{"alpha": {"tokens_per_day": 200000, "cost_per_day_usd": 5}}'.
         """
-        settings = Settings()
-        configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
-        stop = threading.Event()
-        stop_on_signals(stop)
-        serve_in_background(create_app(settings), settings.http_host, settings.http_port)
-        try:
-            officer = create_officer(settings)
-        except ValueError as error:
-            # Without a broker nothing can be re-enqueued: say so, and keep only the heartbeat
-            # of a process that is up (`duty.patrol.idle`), as before the patrol existed.
-            get_logger().warning("duty.patrol.unarmed", reason=str(error))
-            run_patrol("duty", settings.patrol_interval_s, stop)
-            return
-        try:
-            run_patrol("duty", settings.patrol_interval_s, stop, round=officer.round)
-        finally:
-            officer.stand_down()
+        patrol_with_watch(Settings(), create_app, create_officer, name="duty")
 
     return cli
 

@@ -25,9 +25,11 @@ from ironclaw.duty.domain.budgets import Budgets, enforce_budgets
 from ironclaw.duty.domain.profiles import disable_failing_profiles
 from ironclaw.duty.domain.recovery import (
     LEASE_EXPIRED,
+    OVERDUE,
     Cause,
     current_attempt,
     lease_lapsed,
+    past_ttl,
     recovery_cause,
     recovery_is_current,
     reissue_or_fail,
@@ -171,7 +173,8 @@ class DutyPatrol:
         return True
 
     def _active(self, cycle: _Cycle) -> None:
-        """(b) lease lapsed and silent, (c) recovery required: reissue or fail."""
+        """(b) lease lapsed and silent, (c) recovery required, (f) past its TTL: reissue or
+        fail."""
         active = self._orders(OrderStatus.CLAIMED, OrderStatus.RUNNING)
         cycle.saw["active"] = len(active)
         for order in active:
@@ -187,6 +190,9 @@ class DutyPatrol:
             elif lease_lapsed(order, attempt, cycle.now, grace_s=self._policy.lease_grace_s):
                 cycle.saw["lease_expired"] += 1
                 cause = LEASE_EXPIRED
+            elif past_ttl(order, attempt, cycle.now, grace_s=self._policy.lease_grace_s):
+                cycle.saw["overdue"] += 1
+                cause = OVERDUE
             if cause is None:
                 continue
             with bound_context(order_id=order.order_id, attempt=order.attempt):

@@ -23,6 +23,7 @@ class Cause:
 
 
 LEASE_EXPIRED = Cause(reissue_reason="lease_expired", failure="lease expired")
+OVERDUE = Cause(reissue_reason="overdue", failure="past its TTL")
 
 
 def recovery_cause(order: OrderView) -> Cause:
@@ -47,6 +48,15 @@ def lease_lapsed(order: OrderView, attempt: AttemptView, now: datetime, *, grace
         return False
     last_sign_of_life = attempt.last_signal_at or attempt.claimed_at or attempt.issued_at
     return now - last_sign_of_life > timedelta(seconds=order.budget.heartbeat_timeout_s)
+
+
+def past_ttl(order: OrderView, attempt: AttemptView, now: datetime, *, grace_s: float) -> bool:
+    """The attempt has run past the Order's TTL and `grace_s`: its unit stops itself at the
+    TTL, so one still at work after it is wedged, however well it signals."""
+    started = attempt.started_at or attempt.claimed_at
+    if started is None:
+        return False
+    return now > started + timedelta(seconds=order.budget.ttl_s + grace_s)
 
 
 def recovery_is_current(order: OrderView, page: StreamPage) -> bool:
