@@ -24,6 +24,7 @@ from ironclaw.contracts.kit.runner import (
     serve_once_consuming,
     stop_on_signals,
 )
+from ironclaw.contracts.kit.secrets import settings_secrets
 from ironclaw.contracts.kit.settings import PatrolSettings, ServiceSettings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
@@ -133,4 +134,9 @@ def patrol_with_watch(
 
 
 def _configure_logging(settings: ServiceSettings) -> None:
-    configure_logging(settings.service_name, level=settings.log_level, json=settings.log_json)
+    configure_logging(
+        settings.service_name,
+        level=settings.log_level,
+        json=settings.log_json,
+        secrets=settings_secrets(settings),
+    )

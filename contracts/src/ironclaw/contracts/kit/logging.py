@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import structlog
 
+from ironclaw.contracts.kit.secrets import Redactor, environment_secrets
+
 CONTEXT_KEYS = ("run_id", "order_id", "attempt", "request_id", "theater")
 QUIET_LIBRARIES = ("httpx", "httpcore")
 
 
-def configure_logging(service: str, *, level: str = "INFO", json: bool = True) -> None:
-    """Route structlog and the standard library through one renderer, bound to `service`."""
+def configure_logging(
+    service: str, *, level: str = "INFO", json: bool = True, secrets: Iterable[str] = ()
+) -> None:
+    """Route structlog and the standard library through one renderer, bound to `service`.
+
+    Every line is redacted: `secrets` (the service's configured keys and tokens), values of
+    secret-named variables in the environment, and common token shapes never reach the log.
+    """
+    redactor = Redactor([*secrets, *environment_secrets(os.environ)])
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
         structlog.processors.format_exc_info,
+        redactor.log_processor,
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
