@@ -19,7 +19,9 @@ from ironclaw.contracts import events as ev
 from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.ids import new_id
+from ironclaw.contracts.kit.git import git, theater_lock
 from ironclaw.contracts.models import OrderBudget
+from ironclaw.contracts.profiles import ModelProfile
 from ironclaw.contracts.tasks import ExecuteOrder
 from ironclaw.vault.app import create_app as create_vault_app
 from ironclaw.vault.config import Settings as VaultSettings
@@ -77,6 +79,7 @@ def issue_order(ledger_client: LedgerClient) -> IssueOrder:
         commands: list[str] | None = None,
         engine: str | None = None,
         budget: OrderBudget | None = None,
+        profile: str | None = None,
     ) -> ExecuteOrder:
         run_id, order_id = new_id("run"), new_id("ord")
         ledger_client.append(
@@ -91,6 +94,7 @@ def issue_order(ledger_client: LedgerClient) -> IssueOrder:
             success_criteria=["the change is committed"],
             commands=commands or [],
             engine=engine,
+            profile=profile,
             budget=budget or OrderBudget(),
         )
         planned = ev.RunPlanned(run_id=run_id, planner="test", orders=[spec])
@@ -125,6 +129,7 @@ def make_services(ledger_client: LedgerClient, worktrees: VaultWorktrees) -> Mak
         heartbeat_interval_s: float | None = None,
         worker_id: str = "test-host:1",
         engine_grace_s: float = 5.0,
+        profiles: dict[str, ModelProfile] | None = None,
     ) -> AttemptServices:
         settings = settings or worker_settings()
         return AttemptServices(
@@ -135,6 +140,7 @@ def make_services(ledger_client: LedgerClient, worktrees: VaultWorktrees) -> Mak
             allowed_programs=tuple(settings.tool_allowed_programs),
             heartbeat_interval_s=heartbeat_interval_s,
             engine_grace_s=engine_grace_s,
+            profiles=profiles or {},
         )
 
     return make
@@ -171,3 +177,23 @@ def outside(tmp_path: Path) -> Path:
     folder = tmp_path / "outside"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def commit_on_mainline(vault_url: str, vault_home: Path) -> Callable[[dict[str, str]], None]:
+    """`commit_on_mainline(files)`: commit onto the default theater's mainline, as a
+    promotion would (a theater's `.ironclaw.toml`, say)."""
+
+    def commit(files: dict[str, str]) -> None:
+        repository = vault_home / "theaters" / "default"
+        mainline = git(repository, "symbolic-ref", "--short", "HEAD")
+        scratch = vault_home / "scratch"
+        with theater_lock(repository):
+            git(repository, "worktree", "add", str(scratch), mainline)
+            for name, content in files.items():
+                (scratch / name).write_text(content)
+            git(scratch, "add", "-A")
+            git(scratch, "commit", "-m", "theater config")
+            git(repository, "worktree", "remove", str(scratch))
+
+    return commit

@@ -3,28 +3,11 @@ mainline, device files and FIFOs refused, commands without the fleet's secrets."
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from openai_server import tool_call, tool_calls
 
-from ironclaw.contracts.kit.git import git, theater_lock
 from ironclaw.worker.domain.execute import execute_order
 
 FINISH = tool_call("finish", {"summary": "Done", "outcome": "completed"})
-
-
-def commit_on_mainline(vault_home: Path, files: dict[str, str]) -> None:
-    """Commit `files` onto the default theater's mainline, as a promotion would."""
-    repository = vault_home / "theaters" / "default"
-    mainline = git(repository, "symbolic-ref", "--short", "HEAD")
-    scratch = vault_home / "scratch"
-    with theater_lock(repository):
-        git(repository, "worktree", "add", str(scratch), mainline)
-        for name, content in files.items():
-            (scratch / name).write_text(content)
-        git(scratch, "add", "-A")
-        git(scratch, "commit", "-m", "theater config")
-        git(repository, "worktree", "remove", str(scratch))
 
 
 def tool_results(request: dict) -> list[str]:
@@ -37,9 +20,9 @@ def refused_calls(ledger_client, order_id: str) -> list[dict]:
 
 
 def test_the_theaters_allow_list_replaces_the_workers(
-    model_endpoint, model_settings, issue_order, make_services, ledger_client, vault_home
+    model_endpoint, model_settings, issue_order, make_services, ledger_client, commit_on_mainline
 ):
-    commit_on_mainline(vault_home, {".ironclaw.toml": '[policy]\nallow = ["echo"]\n'})
+    commit_on_mainline({".ironclaw.toml": '[policy]\nallow = ["echo"]\n'})
     _, model = model_endpoint
     model.queue(
         tool_calls(
@@ -67,9 +50,9 @@ def test_the_theaters_allow_list_replaces_the_workers(
 
 
 def test_an_unreadable_theater_config_fails_the_attempt(
-    model_endpoint, model_settings, issue_order, make_services, ledger_client, vault_home
+    model_endpoint, model_settings, issue_order, make_services, ledger_client, commit_on_mainline
 ):
-    commit_on_mainline(vault_home, {".ironclaw.toml": '[policy]\nallow = ["/bin/sh -c"]\n'})
+    commit_on_mainline({".ironclaw.toml": '[policy]\nallow = ["/bin/sh -c"]\n'})
     message = issue_order()
 
     assert execute_order(message, make_services(model_settings)) == "failed"

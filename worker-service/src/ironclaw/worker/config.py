@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Literal
+
 from pydantic import Field
 
 from ironclaw.contracts.kit.settings import LLMSettings
@@ -33,6 +36,10 @@ class Settings(LLMSettings):
     service_name: str = "worker"
     http_port: int = Field(default=8011, ge=1, le=65535)
     vault_url: str = "http://127.0.0.1:8002"
+    garrison_dir: Path = Field(
+        default=Path("garrison"),
+        description="the garrison folder: model profiles in config/profiles.toml",
+    )
 
     # The openai engine's tool loop.
     llm_max_turns: int = Field(default=30, ge=1, le=500)
@@ -61,9 +68,24 @@ class Settings(LLMSettings):
     tool_allowed_programs: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_PROGRAMS))
     tool_command_timeout_s: float = Field(default=300.0, gt=0)
     tool_output_cap_chars: int = Field(default=16_000, ge=200)
+    tool_level: Literal["read", "write", "run"] = "run"
+
+    # The cli engine (usually set by a model profile: cli_agent, cli_command, ...).
+    cli_agent: Literal["codex", "claude", "aider", "generic"] | None = None
+    cli_command: list[str] = Field(default_factory=list, description="argv with {prompt}")
+    cli_model: str | None = None
+    cli_timeout_s: float = Field(default=1800.0, gt=0)
+    cli_passed_env: list[str] = Field(
+        default_factory=list, description="variables the agent gets besides the scrubbed set"
+    )
 
     # Attempts: None = min(10 s, heartbeat_timeout_s / 3) of the Order's budget.
     heartbeat_interval_s: float | None = Field(default=None, gt=0)
     engine_grace_s: float = Field(
         default=30.0, ge=0, description="how long past its TTL an engine may take to return"
     )
+
+    @property
+    def profiles_file(self) -> Path:
+        """Where the model profiles are: `<garrison>/config/profiles.toml`."""
+        return self.garrison_dir / "config" / "profiles.toml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from celery import Celery
@@ -14,6 +14,7 @@ from ironclaw.contracts import tasks
 from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.kit.logging import get_logger
+from ironclaw.contracts.profiles import ModelProfile, load_profiles
 from ironclaw.worker.adapters.engines import engine_loader
 from ironclaw.worker.adapters.vault import VaultWorktrees
 from ironclaw.worker.config import Settings
@@ -22,7 +23,9 @@ from ironclaw.worker.domain.ports import AttemptServices
 
 
 def register_tasks(celery: Celery, settings: Settings) -> None:
-    """Register `worker.execute_order` on `celery`."""
+    """Register `worker.execute_order` on `celery`; the model profiles are read now (an
+    unreadable profiles file stops the worker from starting)."""
+    profiles = load_profiles(settings.profiles_file)
 
     @celery.task(name=tasks.EXECUTE_ORDER)  # type: ignore[untyped-decorator]
     def execute_order_task(payload: dict[str, object]) -> str:
@@ -35,12 +38,14 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
                 "worker.order.invalid_payload", payload=str(payload)[:500], error=str(error)
             )
             return "invalid"
-        with attempt_services(settings) as services:
+        with attempt_services(settings, profiles) as services:
             return execute_order(message, services)
 
 
 @contextmanager
-def attempt_services(settings: Settings) -> Iterator[AttemptServices]:
+def attempt_services(
+    settings: Settings, profiles: Mapping[str, ModelProfile] | None = None
+) -> Iterator[AttemptServices]:
     """The ledger, vault and engines an attempt uses, closed after it."""
     ledger = LedgerClient(settings.ledger_url, token=settings.internal_token)
     vault = VaultClient(settings.vault_url, token=settings.internal_token)
@@ -53,6 +58,7 @@ def attempt_services(settings: Settings) -> Iterator[AttemptServices]:
             allowed_programs=tuple(settings.tool_allowed_programs),
             heartbeat_interval_s=settings.heartbeat_interval_s,
             engine_grace_s=settings.engine_grace_s,
+            profiles=profiles or {},
         )
     finally:
         ledger.close()

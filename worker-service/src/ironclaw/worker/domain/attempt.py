@@ -27,6 +27,7 @@ from ironclaw.worker.domain.engine import (
     choose_engine,
 )
 from ironclaw.worker.domain.ports import AttemptServices, event_metadata
+from ironclaw.worker.domain.profiles import ProfileRefused, budget_with_profile, resolve_profile
 from ironclaw.worker.domain.report import after_action_report, settling_event
 from ironclaw.worker.domain.running import Heartbeat, ProgressBoard, heartbeat_interval, run_bounded
 from ironclaw.worker.domain.task_file import render_task_md
@@ -93,12 +94,8 @@ class Attempt:
 
     def _run(self) -> str:
         try:
-            engine = self.services.load_engine(self.engine_name)
-        except EngineUnavailable as error:
-            return self._settle(failure(str(error), retryable=False), None)
-        try:
-            self.theater_config = self._read_theater_config()
-        except InvalidTheaterConfig as error:
+            engine = self._engine()
+        except (EngineUnavailable, InvalidTheaterConfig, ProfileRefused) as error:
             return self._settle(failure(str(error), retryable=False), None)
         try:
             view = self._worktree()
@@ -116,6 +113,24 @@ class Attempt:
         )
         self.log.info("worker.attempt.started", engine=self.engine_name, worktree=view.path)
         return self._settle(self._work(engine, view), view)
+
+    def _engine(self) -> Engine:
+        """The engine the Order's profile (as its theater amends it) asks for, set up for it."""
+        self.theater_config = self._read_theater_config()
+        profile = resolve_profile(
+            self.order.profile,
+            task_type=self.order.task_type,
+            profiles=self.services.profiles,
+            overrides=self.theater_config.profiles,
+        )
+        self.spec = dataclasses.replace(
+            self.spec, budget=budget_with_profile(self.spec.budget, profile)
+        )
+        self.engine_name = choose_engine(self.order.engine, list(self.order.commands), profile)
+        if profile is None:
+            return self.services.load_engine(self.engine_name)
+        self.log.info("worker.attempt.profile", profile=profile.name, engine=self.engine_name)
+        return self.services.load_engine(self.engine_name, profile)
 
     def _work(self, engine: Engine, view: WorktreeView) -> EngineResult:
         """Run the engine under a heartbeat, then commit what it changed."""

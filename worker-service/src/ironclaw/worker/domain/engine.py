@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from ironclaw.contracts.models import OrderBudget, TokenUsage
+from ironclaw.contracts.profiles import ModelProfile
 
 Outcome = Literal["completed", "failed", "blocked"]
 
@@ -102,12 +103,20 @@ class Engine(Protocol):
         ...
 
 
-EngineLoader = Callable[[str], Engine]
-"""Gives the engine of that name; raises `EngineUnavailable` saying why it cannot."""
+class EngineLoader(Protocol):
+    """Gives the engine of that name, set up as `profile` says (when the Order has one);
+    raises `EngineUnavailable` saying why it cannot."""
+
+    def __call__(self, name: str, profile: ModelProfile | None = None) -> Engine: ...
 
 
-def choose_engine(engine: str | None, commands: list[str]) -> str:
-    """The Order's engine, else `command` when it lists commands, else `openai`."""
+def choose_engine(
+    engine: str | None, commands: list[str], profile: ModelProfile | None = None
+) -> str:
+    """The Order's engine, else `command` when it lists commands, else its profile's, else
+    `openai`."""
     if engine:
         return engine
-    return "command" if commands else "openai"
+    if commands:
+        return "command"
+    return profile.engine if profile is not None else "openai"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import WorktreeRequest, WorktreeView
 from ironclaw.contracts.clients.ledger import LedgerClient
+from ironclaw.contracts.profiles import ModelProfile
 from ironclaw.contracts.tasks import ExecuteOrder
 from ironclaw.worker.domain.engine import EngineLoader
 
@@ -35,6 +37,7 @@ class AttemptServices:
     allowed_programs: tuple[str, ...] = ()
     heartbeat_interval_s: float | None = None
     engine_grace_s: float = 30.0
+    profiles: Mapping[str, ModelProfile] = field(default_factory=dict)
 
 
 def event_metadata(message: ExecuteOrder, worker_id: str) -> ev.EventMetadata:

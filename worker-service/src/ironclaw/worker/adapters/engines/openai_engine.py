@@ -12,7 +12,7 @@ import openai
 from ironclaw.contracts.models import TokenUsage
 from ironclaw.worker.adapters.engines.conversation import bound_conversation, clip_text
 from ironclaw.worker.adapters.engines.model_calls import RetryPolicy, call_with_retries
-from ironclaw.worker.adapters.engines.tool_schemas import TOOLS
+from ironclaw.worker.adapters.engines.tool_schemas import tools_at
 from ironclaw.worker.adapters.engines.tools import Toolbox, ToolPolicy
 from ironclaw.worker.config import Settings
 from ironclaw.worker.domain.engine import (
@@ -81,6 +81,7 @@ class OpenAIEngine:
             command_timeout_s=settings.tool_command_timeout_s,
             output_cap=settings.tool_output_cap_chars,
             environment=dict(os.environ),
+            tool_level=settings.tool_level,
         )
         toolbox = Toolbox(context.worktree, policy, context.remaining_s, stop=context.stop)
         usage = Usage(settings.llm_input_cost_per_1k, settings.llm_output_cost_per_1k)
@@ -161,7 +162,7 @@ class ToolLoop:
             return client.chat.completions.create(
                 model=model,
                 messages=self.messages,
-                tools=TOOLS,
+                tools=tools_at(self.toolbox.policy.tool_level),
                 timeout=timeout,
                 **self.limits.sampling,
             )

@@ -67,3 +67,17 @@ TOOLS: list[Any] = [
         ["summary", "outcome"],
     ),
 ]
+
+
+TOOL_LEVELS = {
+    "read": ("list_files", "read_file", "finish"),
+    "write": ("list_files", "read_file", "write_file", "edit_file", "finish"),
+    "run": TOOL_NAMES,
+}
+"""The tools each profile tool level offers."""
+
+
+def tools_at(level: str) -> list[Any]:
+    """The tool schemas a model at `level` is offered."""
+    names = TOOL_LEVELS[level]
+    return [tool for tool in TOOLS if tool["function"]["name"] in names]

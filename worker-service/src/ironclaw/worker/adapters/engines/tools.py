@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ironclaw.worker.adapters.engines.processes import run_process
+from ironclaw.worker.adapters.engines.tool_schemas import TOOL_LEVELS
 from ironclaw.worker.domain.engine import ToolUse
 from ironclaw.worker.domain.policy import (
     PolicyRefusal,
@@ -37,6 +38,7 @@ class ToolPolicy:
     command_timeout_s: float
     output_cap: int
     environment: Mapping[str, str] = field(default_factory=dict)
+    tool_level: str = "run"
 
 
 @dataclass
@@ -85,6 +87,10 @@ class Toolbox:
         }
         if name not in tools:
             raise ToolError(f"unknown tool {name!r}; tools: {', '.join(tools)}, finish")
+        if name not in TOOL_LEVELS[self.policy.tool_level]:
+            raise PolicyRefusal(
+                f"refused: {name} is not allowed at tool level {self.policy.tool_level!r}"
+            )
         return tools[name](args)
 
     def list_files(self, args: dict[str, Any]) -> str:
