@@ -61,7 +61,7 @@ def test_a_chat_runs_reply_is_skipped(
     assert [log["source"] for log in skipped] == ["chat", "chat"]
 
 
-def test_a_webhook_runs_reply_waits_for_its_connector(
+def test_a_webhook_runs_reply_without_a_connector_is_recorded_as_failed(
     script: Any, theater: str, settings_for: Callable[..., Settings]
 ) -> None:
     run_id = new_id("run")
@@ -75,6 +75,9 @@ def test_a_webhook_runs_reply_waits_for_its_connector(
 
     assert outcome == "no_connector"
     assert any(log["event"] == "gateway.reply.no_connector" for log in logs)
+    [failed] = script.events("ReplyFailed")
+    assert failed.stream_id == run_id
+    assert "IRONCLAW_GITHUB_TOKEN" in str(failed.data["reason"])
 
 
 def test_unknown_runs_and_bad_payloads_are_dropped_with_a_log_line(

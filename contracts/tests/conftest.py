@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from ironclaw.contracts import events as ev
@@ -85,6 +87,13 @@ def build_sample_payloads() -> dict[str, ev.EventPayload]:
         ev.RunCancelled(run_id=RUN_ID, reason="user asked"),
         ev.ReplyDelivered(run_id=RUN_ID, channel="slack", reference={"ts": "1.3"}),
         ev.ReplyFailed(run_id=RUN_ID, channel="github", reason="502 from API", attempts=5),
+        ev.WebhookStage(
+            run_id=RUN_ID,
+            provider="github",
+            stage="verified",
+            delivery_id="72d3162e-cc78-11e3-81ab-4c9367dc0958",
+            at=datetime(2026, 11, 21, 11, 0, tzinfo=UTC),
+        ),
         ev.OrderPlanned(order_id=ORDER_ID, run_id=RUN_ID, theater="default", spec=_planned()),
         ev.OrderIssued(
             order_id=ORDER_ID, run_id=RUN_ID, attempt=2, reason="reissued", rescue_ref="refs/r/1"

@@ -41,6 +41,34 @@ class Settings(ServiceSettings):
     )
     vault_timeout_s: float = Field(default=60.0, gt=0, description="cloning can take a while")
 
+    # Webhooks (ARCHITECTURE section 6): a provider whose secret is unset refuses its webhooks.
+    github_webhook_secret: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    jira_webhook_secret: SecretStr | None = Field(
+        default=None, description="HMAC key of Jira's X-Hub-Signature; wins over the token"
+    )
+    jira_webhook_token: SecretStr | None = Field(
+        default=None, description="shared token in `?token=` when Jira sends no signature"
+    )
+    webhook_theaters: dict[str, str] = Field(
+        default_factory=dict,
+        description='JSON map of "github:org/repo", "slack:C123", "jira:PROJ" to theater names',
+    )
+    webhook_mention: str = Field(default="@ironclaw", min_length=2)
+    webhook_label: str | None = Field(default="ironclaw", description="GitHub / Jira label")
+    slack_timestamp_tolerance_s: int = Field(default=300, ge=1)
+    public_url: str | None = Field(default=None, description="base of run links in replies")
+    github_api_url: str = "https://api.github.com"
+    github_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api"
+    slack_bot_token: SecretStr | None = None
+    jira_base_url: str | None = None
+    jira_email: str | None = None
+    jira_api_token: SecretStr | None = None
+    reply_timeout_s: float = Field(default=10.0, gt=0, description="per connector call")
+    reply_attempts: int = Field(default=4, ge=1, description="connector tries before failing")
+    reply_backoff_s: float = Field(default=0.5, ge=0, description="first retry wait, doubling")
+
     @field_validator("rate_limit")
     @classmethod
     def _rate_limit_parses(cls, value: str | None) -> str | None:

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from ironclaw.contracts import tasks
 from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.kit.logging import get_logger
+from ironclaw.gateway.adapters.connectors import connector_for
 from ironclaw.gateway.config import Settings
 from ironclaw.gateway.domain.replies import deliver_reply
 
@@ -28,7 +29,13 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
             token=settings.internal_token,
             timeout_s=settings.dependency_timeout_s,
         ) as ledger:
-            return deliver_reply(ledger, request).value
+            return deliver_reply(
+                ledger,
+                request,
+                lambda kind: connector_for(kind, settings),
+                public_url=settings.public_url,
+                mention=settings.webhook_mention,
+            ).value
 
     # shared=False: a shared task would be added to every Celery app created later in this
     # process, bound to this app's settings.

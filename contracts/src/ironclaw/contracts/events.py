@@ -191,6 +191,20 @@ class ReplyFailed(EventPayload):
     attempts: int = Field(ge=1)
 
 
+WebhookStageName = Literal["received", "verified", "parsed", "matched", "queued"]
+
+
+class WebhookStage(EventPayload):
+    """A step of the webhook delivery that started the Run, stamped when it happened."""
+
+    run_id: str
+    provider: str
+    stage: WebhookStageName
+    delivery_id: str
+    at: datetime
+    detail: str = ""
+
+
 # --- orders and attempts ----------------------------------------------------------------------
 
 

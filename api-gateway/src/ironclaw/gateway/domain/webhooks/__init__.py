@@ -1,0 +1,1 @@
+"""Webhooks in: verifying, reading and matching deliveries from GitHub, Slack and Jira."""
