@@ -237,11 +237,20 @@ def test_aar_outcome_and_schema_version_are_checked(
     sample_payloads: dict[str, ev.EventPayload],
 ) -> None:
     data = sample_payloads["OrderCompleted"].model_dump(mode="json")
-    for field, value in (("outcome", "succeeded"), ("schema_version", 2)):
+    for field, value in (("outcome", "succeeded"), ("schema_version", 3)):
         broken = json.loads(json.dumps(data))
         broken["aar"][field] = value
         with pytest.raises(ValidationError, match=field):
             ev.NewEvent(type="OrderCompleted", data=broken)
+
+
+def test_a_version_1_aar_still_reads(sample_payloads: dict[str, ev.EventPayload]) -> None:
+    data = sample_payloads["OrderCompleted"].model_dump(mode="json")
+    for added in ("engine", "profile", "artifacts"):
+        data["aar"].pop(added)
+    data["aar"]["schema_version"] = 1
+    event = ev.NewEvent(type="OrderCompleted", data=data)
+    assert event.data["aar"]["schema_version"] == 1
 
 
 # --- stored events -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ worker reaches it through its production provider `VaultWorktrees`. Vault's layo
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,13 +21,14 @@ from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.kit.git import git, theater_lock
+from ironclaw.contracts.kit.secrets import Redactor, environment_secrets, settings_secrets
 from ironclaw.contracts.models import OrderBudget
 from ironclaw.contracts.profiles import ModelProfile
 from ironclaw.contracts.tasks import ExecuteOrder
 from ironclaw.vault.app import create_app as create_vault_app
 from ironclaw.vault.config import Settings as VaultSettings
 from ironclaw.worker.adapters.engines import engine_loader
-from ironclaw.worker.adapters.vault import VaultWorktrees
+from ironclaw.worker.adapters.vault import VaultArtifacts, VaultWorktrees
 from ironclaw.worker.config import Settings
 from ironclaw.worker.domain.engine import EngineLoader
 from ironclaw.worker.domain.ports import AttemptServices
@@ -62,6 +64,13 @@ def worktrees(vault_url: str) -> Iterator[VaultWorktrees]:
     """The worker's production worktree provider, asking the real vault."""
     with VaultClient(vault_url) as vault:
         yield VaultWorktrees(vault)
+
+
+@pytest.fixture
+def artifacts(vault_url: str) -> Iterator[VaultArtifacts]:
+    """The worker's production artifact store, the real vault."""
+    with VaultClient(vault_url) as vault:
+        yield VaultArtifacts(vault)
 
 
 IssueOrder = Callable[..., ExecuteOrder]
@@ -118,7 +127,9 @@ MakeServices = Callable[..., AttemptServices]
 
 
 @pytest.fixture
-def make_services(ledger_client: LedgerClient, worktrees: VaultWorktrees) -> MakeServices:
+def make_services(
+    ledger_client: LedgerClient, worktrees: VaultWorktrees, artifacts: VaultArtifacts
+) -> MakeServices:
     """`make_services(settings=None, load_engine=None, heartbeat_interval_s=None, ...)`:
     the services of an attempt over the real ledger and the real vault."""
 
@@ -141,6 +152,8 @@ def make_services(ledger_client: LedgerClient, worktrees: VaultWorktrees) -> Mak
             heartbeat_interval_s=heartbeat_interval_s,
             engine_grace_s=engine_grace_s,
             profiles=profiles or {},
+            artifacts=artifacts,
+            redactor=Redactor([*settings_secrets(settings), *environment_secrets(os.environ)]),
         )
 
     return make

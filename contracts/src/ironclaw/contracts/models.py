@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -124,10 +124,17 @@ class GateResult(Frozen):
 AarOutcome = Literal["completed", "failed", "blocked"]
 
 
-class AfterActionReport(Frozen):
-    """The structured result of one attempt (schema version 1)."""
+AAR_SCHEMA_VERSION: Final = 2
 
-    schema_version: Literal[1] = 1
+
+class AfterActionReport(Frozen):
+    """The structured result of one attempt.
+
+    Schema versions are additive: 2 added `engine`, `profile` and `artifacts`; a version 1
+    report (without them) still reads.
+    """
+
+    schema_version: Literal[1, 2] = AAR_SCHEMA_VERSION
     outcome: AarOutcome
     summary: str = Field(max_length=20_000)
     changed_files: list[str] = Field(default_factory=list)
@@ -139,6 +146,11 @@ class AfterActionReport(Frozen):
     cost_usd: float = Field(default=0.0, ge=0)
     duration_s: float = Field(default=0.0, ge=0)
     tool_calls: int = Field(default=0, ge=0)
+    engine: str | None = Field(default=None, description="the engine that ran the attempt")
+    profile: str | None = Field(default=None, description="its model profile, if any")
+    artifacts: list[str] = Field(
+        default_factory=list, description="vault artifact ids: an agent's captured output"
+    )
 
 
 class RequestedOrder(Frozen):

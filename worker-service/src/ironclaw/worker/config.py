@@ -75,6 +75,9 @@ class Settings(LLMSettings):
     cli_command: list[str] = Field(default_factory=list, description="argv with {prompt}")
     cli_model: str | None = None
     cli_timeout_s: float = Field(default=1800.0, gt=0)
+    cli_output_cap_chars: int = Field(
+        default=2_000_000, ge=1000, description="an agent's output kept (head and tail)"
+    )
     cli_passed_env: list[str] = Field(
         default_factory=list, description="variables the agent gets besides the scrubbed set"
     )

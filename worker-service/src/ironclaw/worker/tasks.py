@@ -14,9 +14,10 @@ from ironclaw.contracts import tasks
 from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.kit.logging import get_logger
+from ironclaw.contracts.kit.secrets import Redactor, environment_secrets, settings_secrets
 from ironclaw.contracts.profiles import ModelProfile, load_profiles
 from ironclaw.worker.adapters.engines import engine_loader
-from ironclaw.worker.adapters.vault import VaultWorktrees
+from ironclaw.worker.adapters.vault import VaultArtifacts, VaultWorktrees
 from ironclaw.worker.config import Settings
 from ironclaw.worker.domain.execute import execute_order
 from ironclaw.worker.domain.ports import AttemptServices
@@ -59,6 +60,8 @@ def attempt_services(
             heartbeat_interval_s=settings.heartbeat_interval_s,
             engine_grace_s=settings.engine_grace_s,
             profiles=profiles or {},
+            artifacts=VaultArtifacts(vault),
+            redactor=Redactor([*settings_secrets(settings), *environment_secrets(os.environ)]),
         )
     finally:
         ledger.close()

@@ -1,4 +1,4 @@
-"""Worktrees from vault: the production `WorktreeProvider`."""
+"""Worktrees and artifacts from vault: the production `WorktreeProvider` and `ArtifactStore`."""
 
 from __future__ import annotations
 
@@ -17,3 +17,13 @@ class VaultWorktrees:
 
     def remove(self, order_id: str, attempt: int) -> None:
         self._vault.remove_worktree(order_id, attempt)
+
+
+class VaultArtifacts:
+    """Keeps attempts' artifacts in vault (`POST /artifacts`)."""
+
+    def __init__(self, vault: VaultClient) -> None:
+        self._vault = vault
+
+    def store_artifact(self, name: str, content: bytes) -> str:
+        return self._vault.store_artifact(name, content).artifact_id

@@ -82,6 +82,7 @@ class Attempt:
         self.stream = ev.order_stream(order.order_id)
         self.log = get_logger()
         self.theater_config = TheaterConfig()
+        self.profile_name: str | None = None
 
     def run(self) -> str:
         """Run the attempt and append how it ended; returns the outcome, or `refused` when
@@ -129,6 +130,7 @@ class Attempt:
         self.engine_name = choose_engine(self.order.engine, list(self.order.commands), profile)
         if profile is None:
             return self.services.load_engine(self.engine_name)
+        self.profile_name = profile.name
         self.log.info("worker.attempt.profile", profile=profile.name, engine=self.engine_name)
         return self.services.load_engine(self.engine_name, profile)
 
@@ -143,6 +145,7 @@ class Attempt:
             record_tool=self._record_tool,
             stop=stop,
             allowed_programs=self.allowed_programs,
+            store_artifact=self._store_artifact,
         )
         interval = heartbeat_interval(
             self.services.heartbeat_interval_s, self.spec.budget.heartbeat_timeout_s
@@ -183,6 +186,8 @@ class Attempt:
             commits=made,
             changed_files=changed,
             duration_s=time.monotonic() - self.claimed_at,
+            engine=self.engine_name,
+            profile=self.profile_name,
         )
         branch = view.branch if view else ""
         event = settling_event(result, aar, branch=branch, **self._ids())
@@ -246,9 +251,25 @@ class Attempt:
         except Exception:  # the audit line is lost, the attempt goes on
             self.log.warning("worker.tool_called.unrecorded", tool=use.tool, exc_info=True)
 
+    def _store_artifact(self, name: str, content: bytes) -> str | None:
+        """Keep `content` (secrets redacted) as `<order>-<attempt>-<name>`; None if it cannot."""
+        if self.services.artifacts is None:
+            return None
+        full_name = f"{self.order.order_id}-{self.message.attempt}-{name}"
+        try:
+            stored = self.services.artifacts.store_artifact(
+                full_name, self.services.redactor.bytes(content)
+            )
+        except Exception:  # the AAR still says how it went: the output is what is lost
+            self.log.warning("worker.artifact.store_failed", artifact_name=full_name, exc_info=True)
+            return None
+        self.log.info("worker.artifact.stored", artifact_name=full_name, artifact=stored)
+        return stored
+
     def _append(self, payload: ev.EventPayload) -> None:
+        """Append to the order's stream, with every secret the worker knows redacted."""
         metadata = event_metadata(self.message, self.services.worker_id)
-        event = ev.NewEvent.of(payload, metadata=metadata)
+        event = ev.NewEvent.of(self.services.redactor.model(payload), metadata=metadata)
         self.services.ledger.append(self.stream, [event], expected_version=None)
 
     def _ids(self) -> AttemptIds:

@@ -63,6 +63,8 @@ class EngineContext:
     record_tool: Callable[[ToolUse], None] = lambda use: None
     stop: threading.Event = field(default_factory=threading.Event)
     allowed_programs: tuple[str, ...] | None = None  # the theater's `[policy] allow`
+    # Keeps output (redacted) in the artifact store; gives its id, None when not kept.
+    store_artifact: Callable[[str, bytes], str | None] = lambda name, data: None
 
     def remaining_s(self) -> float:
         """Seconds left before the deadline (never negative)."""
@@ -91,6 +93,7 @@ class EngineResult:
     tokens: TokenUsage = field(default_factory=TokenUsage)
     cost_usd: float = 0.0
     tool_calls: int = 0
+    artifacts: list[str] = field(default_factory=list)
 
 
 class Engine(Protocol):

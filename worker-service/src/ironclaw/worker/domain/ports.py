@@ -9,6 +9,7 @@ from typing import Protocol
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import WorktreeRequest, WorktreeView
 from ironclaw.contracts.clients.ledger import LedgerClient
+from ironclaw.contracts.kit.secrets import Redactor
 from ironclaw.contracts.profiles import ModelProfile
 from ironclaw.contracts.tasks import ExecuteOrder
 from ironclaw.worker.domain.engine import EngineLoader
@@ -26,6 +27,14 @@ class WorktreeProvider(Protocol):
         ...
 
 
+class ArtifactStore(Protocol):
+    """Where attempts keep output too long for an event (vault in production)."""
+
+    def store_artifact(self, name: str, content: bytes) -> str:
+        """Store `content` under `name`; its artifact id."""
+        ...
+
+
 @dataclass(frozen=True)
 class AttemptServices:
     """What executing an attempt needs from the outside world."""
@@ -38,6 +47,8 @@ class AttemptServices:
     heartbeat_interval_s: float | None = None
     engine_grace_s: float = 30.0
     profiles: Mapping[str, ModelProfile] = field(default_factory=dict)
+    artifacts: ArtifactStore | None = None
+    redactor: Redactor = field(default_factory=Redactor)  # applied to events and artifacts
 
 
 def event_metadata(message: ExecuteOrder, worker_id: str) -> ev.EventMetadata:

@@ -10,9 +10,15 @@ SUMMARY_MAX = 20_000
 
 
 def after_action_report(
-    result: EngineResult, *, commits: list[str], changed_files: list[str], duration_s: float
+    result: EngineResult,
+    *,
+    commits: list[str],
+    changed_files: list[str],
+    duration_s: float,
+    engine: str | None = None,
+    profile: str | None = None,
 ) -> AfterActionReport:
-    """The AAR (schema 1): the engine's account plus what git says the attempt changed."""
+    """The AAR: the engine's account plus what git says the attempt changed."""
     summary = result.summary or result.reason or result.outcome
     blockers = list(result.blockers)
     if result.outcome == "blocked" and not blockers and result.reason:
@@ -29,6 +35,9 @@ def after_action_report(
         cost_usd=max(0.0, result.cost_usd),
         duration_s=round(max(0.0, duration_s), 3),
         tool_calls=result.tool_calls,
+        engine=engine,
+        profile=profile,
+        artifacts=list(result.artifacts),
     )
 
 
