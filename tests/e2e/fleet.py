@@ -37,6 +37,8 @@ PATROLS: tuple[tuple[str, str, str], ...] = (
     ("duty-standby", "ironclaw-duty", "patrol"),
     ("sentinel", "ironclaw-sentinel", "patrol"),
 )
+# Started only by the tests that need them.
+ON_DEMAND: tuple[tuple[str, str, str], ...] = (("replies", "ironclaw-gateway", "worker"),)
 
 
 def script(name: str) -> str:
@@ -75,7 +77,7 @@ class Fleet:
     def start(
         self, name: str, extra_env: dict[str, str] | None = None, *, wait: bool = True
     ) -> None:
-        _, console, command = next(s for s in (*SERVICES, *PATROLS) if s[0] == name)
+        _, console, command = next(s for s in (*SERVICES, *PATROLS, *ON_DEMAND) if s[0] == name)
         port = self.ports.setdefault(name, free_port())
         env = {
             **self.env,
