@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable
@@ -25,7 +27,8 @@ json_values = st.recursive(
 shaped = st.fixed_dictionaries(
     {},
     optional={
-        "action": st.sampled_from(["created", "opened", "labeled", "x"]) | json_values,
+        "action": st.sampled_from(["created", "opened", "labeled", "triggered"]) | json_values,
+        "data": st.fixed_dictionaries({}, optional={"event": json_values}) | json_values,
         "type": st.sampled_from(["event_callback", "url_verification"]) | json_values,
         "webhookEvent": st.sampled_from(["comment_created", "jira:issue_updated"]) | json_values,
         "event_id": json_values,
@@ -61,6 +64,9 @@ headers = st.dictionaries(
             "X-Slack-Request-Timestamp",
             "X-Slack-Retry-Num",
             "X-Atlassian-Webhook-Identifier",
+            "Sentry-Hook-Resource",
+            "Sentry-Hook-Signature",
+            "Request-ID",
             "Content-Type",
         ]
     ),
@@ -85,6 +91,13 @@ def signed(route: str, body: bytes, given_headers: dict[str, str]) -> dict[str, 
             "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": slack_signature(SECRET, stamp, body),
         }
+    if route == "sentry":
+        signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        return {
+            "Sentry-Hook-Resource": "event_alert",
+            **given_headers,
+            "Sentry-Hook-Signature": signature,
+        }
     return {**given_headers, "X-Hub-Signature": jira_signature(SECRET, body)}
 
 
@@ -104,7 +117,7 @@ def run_count(ledger: LedgerClient) -> int:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    route=st.sampled_from(["github", "slack", "jira"]),
+    route=st.sampled_from(["github", "slack", "jira", "sentry"]),
     body=bodies,
     given_headers=headers,
     sign=st.booleans(),
@@ -142,6 +155,12 @@ def fuzz_client(gateway_for: Callable[..., Any], theater: str) -> TestClient:
             github_webhook_secret=SECRET,
             slack_signing_secret=SECRET,
             jira_webhook_secret=SECRET,
-            webhook_theaters={"github:org/repo": theater, "slack:C1": theater, "jira:P": theater},
+            sentry_webhook_secret=SECRET,
+            webhook_theaters={
+                "github:org/repo": theater,
+                "slack:*": theater,
+                "jira:P": theater,
+                "sentry:*": theater,
+            },
         )
     return _clients[key]

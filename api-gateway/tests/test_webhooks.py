@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +32,7 @@ from ironclaw.gateway.config import Settings
 GITHUB_SECRET = "gh-secret"
 SLACK_SECRET = "slack-secret"
 JIRA_SECRET = "jira-secret"
+SENTRY_SECRET = "sentry-client-secret"
 
 
 @pytest.fixture
@@ -46,7 +49,13 @@ def hook_settings(theater: str, fake_apis: tuple[str, ProviderLog]) -> dict[str,
         "github_webhook_secret": GITHUB_SECRET,
         "slack_signing_secret": SLACK_SECRET,
         "jira_webhook_secret": JIRA_SECRET,
-        "webhook_theaters": {"github:org/repo": theater, "slack:C1": theater, "jira:PROJ": theater},
+        "sentry_webhook_secret": SENTRY_SECRET,
+        "webhook_theaters": {
+            "github:org/repo": theater,
+            "slack:C1": theater,
+            "jira:PROJ": theater,
+            "sentry:*": theater,
+        },
         "github_api_url": f"{url}/github",
         "github_token": "ghp-test",
         "slack_api_url": f"{url}/slack",
@@ -378,6 +387,61 @@ def test_a_jira_issue_given_the_label_starts_a_run(
     assert answer.status_code == 202
     assert other.json()["ignored"] == "no mention or label"
     assert ledger_client.get_run(answer.json()["run_id"]).message == "Slow page\n\nFix"
+
+
+def sentry_alert(project: str = "backend") -> dict[str, Any]:
+    """An issue alert (`Sentry-Hook-Resource: event_alert`) as a Sentry integration sends it."""
+    return {
+        "action": "triggered",
+        "data": {
+            "event": {
+                "title": "ZeroDivisionError: division by zero",
+                "culprit": "app.billing in total",
+                "project": 42,
+                "issue_id": "1170820242",
+                "url": f"https://sentry.io/api/0/projects/acme/{project}/events/abc/",
+                "web_url": "https://sentry.io/organizations/acme/issues/1170820242/events/abc/",
+            },
+            "triggered_rule": "New errors",
+        },
+    }
+
+
+def post_sentry(
+    client: TestClient, body: dict[str, Any], *, resource: str = "event_alert", sign: bool = True
+) -> Any:
+    raw = json.dumps(body).encode()
+    signature = hmac.new(SENTRY_SECRET.encode(), raw, hashlib.sha256).hexdigest()
+    headers = {
+        "Sentry-Hook-Resource": resource,
+        "Sentry-Hook-Signature": signature if sign else "0" * 64,
+        "Request-ID": "sentry-req-1",
+        "Content-Type": "application/json",
+    }
+    return client.post("/webhooks/sentry", content=raw, headers=headers)
+
+
+def test_a_sentry_issue_alert_starts_a_bugfix_run_and_wants_no_reply(
+    hooks: TestClient,
+    ledger_client: LedgerClient,
+    script: Any,
+    settings_for: Callable[..., Settings],
+    hook_settings: dict[str, object],
+) -> None:
+    forged = post_sentry(hooks, sentry_alert(), sign=False)
+    installed = post_sentry(hooks, {"action": "created"}, resource="installation")
+    answer = post_sentry(hooks, sentry_alert())
+    again = post_sentry(hooks, sentry_alert())
+
+    assert (forged.status_code, installed.status_code, answer.status_code) == (401, 200, 202)
+    assert again.json()["duplicate"] is True
+    run = ledger_client.get_run(answer.json()["run_id"])
+    assert run.message.startswith("ZeroDivisionError: division by zero\nCulprit: app.billing")
+    assert run.source.reference == {"project": "backend", "issue": "1170820242"}
+    received = ledger_client.read_stream(run.run_id).events[0]
+    assert received.data["playbook"] == "bugfix"
+    script.complete(run.run_id)
+    assert deliver(settings_for(broker_url="memory://", **hook_settings), run.run_id) == "skipped"
 
 
 # --- replies ------------------------------------------------------------------------------------

@@ -50,9 +50,13 @@ class Settings(ServiceSettings):
     jira_webhook_token: SecretStr | None = Field(
         default=None, description="shared token in `?token=` when Jira sends no signature"
     )
+    sentry_webhook_secret: SecretStr | None = Field(
+        default=None, description="the Sentry integration's client secret"
+    )
     webhook_theaters: dict[str, str] = Field(
         default_factory=dict,
-        description='JSON map of "github:org/repo", "slack:C123", "jira:PROJ" to theater names',
+        description='JSON map of "github:org/repo", "slack:C123", "jira:PROJ", "sentry:project" '
+        '(or "<provider>:*") to theater names',
     )
     webhook_mention: str = Field(default="@ironclaw", min_length=2)
     webhook_label: str | None = Field(default="ironclaw", description="GitHub / Jira label")

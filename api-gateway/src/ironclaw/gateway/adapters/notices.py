@@ -23,7 +23,7 @@ def _send(settings: Settings, trigger: Trigger, run_id: str | None, text: str | 
         log = get_logger().bind(provider=trigger.provider.value)
         connector = connector_for(trigger.provider, settings)
         if connector is None:
-            log.warning("gateway.webhook.notice_unsent", reason="no connector configured")
+            log.info("gateway.webhook.notice_unsent", reason="no connector for this provider")
             return
         try:
             if text is None:

@@ -1,4 +1,4 @@
-"""`POST /webhooks/github`, `/webhooks/slack`, `/webhooks/jira`: signed deliveries in.
+"""`POST /webhooks/github`, `/slack`, `/jira`, `/sentry`: signed deliveries in.
 
 Each is verified against the raw body before anything is read; a delivery that asks for work
 starts one Run (however often it is delivered) and is answered at once, the acknowledgement
@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ironclaw.contracts.kit.logging import get_logger
+from ironclaw.contracts.models import SourceKind
 from ironclaw.gateway.adapters.notices import acknowledge, tell
 from ironclaw.gateway.api.deps import GatewayDep, request_id
 from ironclaw.gateway.domain.webhooks.accept import Accepted, Duplicate, accept_trigger
@@ -31,10 +32,12 @@ from ironclaw.gateway.domain.webhooks.deliveries import (
 from ironclaw.gateway.domain.webhooks.github import read_github
 from ironclaw.gateway.domain.webhooks.intake import StageLog
 from ironclaw.gateway.domain.webhooks.jira import read_jira
+from ironclaw.gateway.domain.webhooks.sentry import read_sentry
 from ironclaw.gateway.domain.webhooks.signatures import (
     SignatureRefused,
     check_github,
     check_jira,
+    check_sentry,
     check_slack,
 )
 from ironclaw.gateway.domain.webhooks.slack import read_slack_command, read_slack_event
@@ -104,7 +107,7 @@ async def _start(
     body: dict[str, Any] = {"ok": True, "run_id": acceptance.run_id}
     if "command" in trigger.reference:  # Slack shows a slash command's answer to its user only
         body.update(response_type="ephemeral", text=f"On it: run {acceptance.run_id}")
-    return JSONResponse(body, status_code=202 if trigger.provider.value != "slack" else 200)
+    return JSONResponse(body, status_code=200 if trigger.provider is SourceKind.SLACK else 202)
 
 
 @router.post("/github")
@@ -171,6 +174,25 @@ async def slack_webhook(
         reading = _read(read_slack_command, form)
     else:
         reading = _read(read_slack_event, _json(body))
+    return await _start(request, gateway, reading, log, background)
+
+
+@router.post("/sentry")
+async def sentry_webhook(
+    request: Request, gateway: GatewayDep, background: BackgroundTasks
+) -> JSONResponse:
+    """A Sentry integration's issue alert (`Sentry-Hook-Signature`): a `bugfix` Run."""
+    log = StageLog()
+    log.mark("received")
+    body = await request.body()
+    headers = request.headers
+    secret = _secret(gateway.settings.sentry_webhook_secret)
+    _verified(
+        "sentry", lambda: check_sentry(secret, body, headers.get("sentry-hook-signature")), log
+    )
+    delivery = headers.get("request-id") or hashlib.sha256(body).hexdigest()[:32]
+    resource = headers.get("sentry-hook-resource", "")
+    reading = _read(read_sentry, resource, delivery, _json(body))
     return await _start(request, gateway, reading, log, background)
 
 

@@ -14,8 +14,9 @@ from ironclaw.contracts.models import RUN_SETTLED, SourceKind
 from ironclaw.contracts.tasks import DeliverReply
 from ironclaw.gateway.adapters.connectors import MISSING_SETTINGS, Connector, ConnectorError
 
-PULLED_BY_CALLER = frozenset({SourceKind.CHAT, SourceKind.API})
-"""Sources whose caller reads `GET /runs/{id}` instead of being sent a reply."""
+PULLED_BY_CALLER = frozenset({SourceKind.CHAT, SourceKind.API, SourceKind.SENTRY})
+"""Sources that are not sent a reply: callers read `GET /runs/{id}`; a Sentry alert has no
+thread to answer in."""
 SUMMARY_LIMIT = 3_000
 
 ConnectorFor = Callable[[SourceKind], Connector | None]

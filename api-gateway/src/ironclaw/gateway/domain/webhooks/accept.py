@@ -51,7 +51,7 @@ def accept_trigger(
     run_id = webhook_run_id(trigger.provider.value, trigger.delivery_id)
     with bound_context(run_id=run_id):
         logger = get_logger().bind(provider=trigger.provider.value)
-        theater = theaters.get(trigger.place_key)
+        theater = theaters.get(trigger.place_key) or theaters.get(trigger.fallback_key)
         if theater is None:
             logger.info("gateway.webhook.unmapped", place=trigger.place_key)
             return Unmapped(

@@ -23,11 +23,17 @@ class Trigger:
     message: str
     reference: dict[str, str] = field(default_factory=dict)
     author: str | None = None
+    playbook: str | None = None
 
     @property
     def place_key(self) -> str:
         """The key of `IRONCLAW_WEBHOOK_THEATERS` naming this source's theater."""
         return f"{self.provider.value}:{self.place}"
+
+    @property
+    def fallback_key(self) -> str:
+        """The key naming the theater of this provider's sources that have none of their own."""
+        return f"{self.provider.value}:*"
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ def run_events(
         message=trigger.message[:20_000],
         source=source,
         conversation_id=f"{trigger.provider.value}:{trigger.place}",
+        playbook=trigger.playbook,
     )
     metadata = EventMetadata(correlation_id=run_id, causation_id=request_id, actor="gateway")
     stages = [

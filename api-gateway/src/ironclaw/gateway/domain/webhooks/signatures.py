@@ -49,6 +49,13 @@ def check_slack(
     _require_equal(f"v0={_hmac_sha256(secret, base)}", signature, "X-Slack-Signature")
 
 
+def check_sentry(secret: str | None, body: bytes, signature: str | None) -> None:
+    """`Sentry-Hook-Signature: <HMAC-SHA256(client secret, raw body)>` (hex, no prefix)."""
+    if not secret:
+        raise SignatureRefused("IRONCLAW_SENTRY_WEBHOOK_SECRET is not set: Sentry webhooks are off")
+    _require_equal(_hmac_sha256(secret, body), signature, "Sentry-Hook-Signature")
+
+
 def check_jira(
     secret: str | None,
     token: str | None,
