@@ -469,7 +469,7 @@ def test_a_github_runs_reply_is_a_comment_on_its_issue_once(
 ) -> None:
     body = github_comment_delivery("org/repo", 12, "@ironclaw fix it")
     run_id = post_github(hooks, body).json()["run_id"]
-    script.complete(run_id, response="Fixed; @ironclaw says hi")
+    script.complete(run_id, response="Fixed; @ironclaw and @IronClaw say hi")
     settings = settings_for(broker_url="memory://", **hook_settings)
 
     outcome = deliver(settings, run_id, "evt_" + "1" * 26)
@@ -480,7 +480,8 @@ def test_a_github_runs_reply_is_a_comment_on_its_issue_once(
     [comment] = log.of("github", "/repos/org/repo/issues/12/comments")
     assert f"run {run_id} completed" in comment.body["body"]
     assert f"https://ironclaw.example.com/runs/{run_id}" in comment.body["body"]
-    assert "@ironclaw" not in comment.body["body"]
+    assert "@ironclaw" not in comment.body["body"].lower()
+    assert "Fixed; ironclaw and ironclaw say hi" in comment.body["body"]
     [(kind, data)] = reply_events(ledger_client, run_id)
     assert kind == "ReplyDelivered"
     assert data["channel"] == "github"

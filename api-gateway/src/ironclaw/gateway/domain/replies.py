@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -94,7 +95,7 @@ def reply_text(run: RunView, public_url: str | None, mention: str) -> str:
         summary = summary[:SUMMARY_LIMIT] + " …"
     link = f"{(public_url or '').rstrip('/')}/runs/{run.run_id}"
     text = f"IronClaw run {run.run_id} {run.status.value}.\n\n{summary}\n\nRun: {link}"
-    return text.replace(mention, mention.lstrip("@"))
+    return re.sub(re.escape(mention), mention.lstrip("@"), text, flags=re.IGNORECASE)
 
 
 def _record_failure(
