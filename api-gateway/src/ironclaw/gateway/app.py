@@ -13,7 +13,15 @@ from ironclaw.contracts.kit.celery import create_celery_app
 from ironclaw.contracts.kit.errors import install_error_handling
 from ironclaw.contracts.kit.health import health_app, health_router
 from ironclaw.contracts.kit.logging import get_logger
-from ironclaw.gateway.api import events, orders, profile_health, runs, theaters, webhooks
+from ironclaw.gateway.api import (
+    events,
+    orders,
+    profile_health,
+    profiles,
+    runs,
+    theaters,
+    webhooks,
+)
 from ironclaw.gateway.api.body_limit import BodyLimitMiddleware
 from ironclaw.gateway.api.deps import Gateway
 from ironclaw.gateway.api.json_bodies import JsonBodiesMiddleware
@@ -54,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handling(app)
     install_dependency_problems(app, settings)
     app.include_router(health_router(settings.service_name, readiness_checks(settings)))
-    for module in (runs, events, orders, theaters, profile_health, webhooks):
+    for module in (runs, events, orders, theaters, profile_health, profiles, webhooks):
         app.include_router(module.router)
     app.state.settings = settings
     app.state.gateway = gateway

@@ -20,6 +20,7 @@ from ironclaw.contracts.models import (
     RunStatus,
     TokenUsage,
 )
+from ironclaw.contracts.profiles import ModelProfile
 
 MAX_MESSAGE_CHARS = 20_000
 
@@ -209,6 +210,14 @@ class ProfileHealth(View):
     disabled_reason: str | None = None
     updated_at: datetime
     version: int = Field(description="the version of its `profile-<name>` stream")
+
+
+class ProfileView(ModelProfile):
+    """A model profile as `GET /profiles` shows it: as configured (its key only by the name of
+    the variable holding it, credentials in its URL masked), with its health if an Order has
+    settled on it."""
+
+    health: ProfileHealth | None = None
 
 
 class TheaterUsage(View):

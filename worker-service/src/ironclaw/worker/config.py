@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -36,10 +35,6 @@ class Settings(LLMSettings):
     service_name: str = "worker"
     http_port: int = Field(default=8011, ge=1, le=65535)
     vault_url: str = "http://127.0.0.1:8002"
-    garrison_dir: Path = Field(
-        default=Path("garrison"),
-        description="the garrison folder: model profiles in config/profiles.toml",
-    )
 
     # The openai engine's tool loop.
     llm_max_turns: int = Field(default=30, ge=1, le=500)
@@ -87,8 +82,3 @@ class Settings(LLMSettings):
     engine_grace_s: float = Field(
         default=30.0, ge=0, description="how long past its TTL an engine may take to return"
     )
-
-    @property
-    def profiles_file(self) -> Path:
-        """Where the model profiles are: `<garrison>/config/profiles.toml`."""
-        return self.garrison_dir / "config" / "profiles.toml"

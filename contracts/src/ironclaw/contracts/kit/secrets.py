@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, SecretStr
 
 REDACTED = "[REDACTED]"
-MIN_SECRET_LENGTH = 6  # shorter values would redact ordinary words
+MIN_SECRET_LENGTH = 8  # shorter values would redact ordinary words and names
 TOKEN_SHAPES = re.compile(
     r"(?:"
     r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_-]{16,}"  # OpenAI, Anthropic

@@ -59,6 +59,15 @@ class ServiceSettings(BaseSettings):
     statsd_port: int = 8125
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    garrison_dir: Path = Field(
+        default=Path("garrison"),
+        description="the garrison folder: playbooks/, config/profiles.toml; relative to the cwd",
+    )
+
+    @property
+    def profiles_file(self) -> Path:
+        """Where the model profiles are: `<garrison>/config/profiles.toml`."""
+        return self.garrison_dir / "config" / "profiles.toml"
 
     @computed_field  # type: ignore[prop-decorator]
     @property

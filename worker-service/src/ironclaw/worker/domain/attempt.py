@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import TypedDict
 
+from pydantic import ValidationError
+
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import OrderView, WorktreeRequest, WorktreeView
 from ironclaw.contracts.clients.ledger import LedgerError
@@ -266,10 +268,20 @@ class Attempt:
         self.log.info("worker.artifact.stored", artifact_name=full_name, artifact=stored)
         return stored
 
+    def _redacted(self, payload: ev.EventPayload) -> ev.EventPayload:
+        """`payload` with known secrets redacted; as it is when redaction would break one of its
+        ids or names (a "secret" that common is no secret), said in the log."""
+        try:
+            redacted: ev.EventPayload = self.services.redactor.model(payload)
+        except ValidationError:
+            self.log.warning("worker.redaction.skipped", event_type=type(payload).__name__)
+            return payload
+        return redacted
+
     def _append(self, payload: ev.EventPayload) -> None:
         """Append to the order's stream, with every secret the worker knows redacted."""
         metadata = event_metadata(self.message, self.services.worker_id)
-        event = ev.NewEvent.of(self.services.redactor.model(payload), metadata=metadata)
+        event = ev.NewEvent.of(self._redacted(payload), metadata=metadata)
         self.services.ledger.append(self.stream, [event], expected_version=None)
 
     def _ids(self) -> AttemptIds:
