@@ -28,6 +28,7 @@ from ironclaw.contracts.tasks import ExecuteOrder
 from ironclaw.vault.app import create_app as create_vault_app
 from ironclaw.vault.config import Settings as VaultSettings
 from ironclaw.worker.adapters.engines import engine_loader
+from ironclaw.worker.adapters.engines.profile_settings import profile_secrets
 from ironclaw.worker.adapters.vault import VaultArtifacts, VaultWorktrees
 from ironclaw.worker.config import Settings
 from ironclaw.worker.domain.engine import EngineLoader
@@ -153,7 +154,13 @@ def make_services(
             engine_grace_s=engine_grace_s,
             profiles=profiles or {},
             artifacts=artifacts,
-            redactor=Redactor([*settings_secrets(settings), *environment_secrets(os.environ)]),
+            redactor=Redactor(
+                [
+                    *settings_secrets(settings),
+                    *environment_secrets(os.environ),
+                    *profile_secrets((profiles or {}).values(), os.environ),
+                ]
+            ),
         )
 
     return make

@@ -85,7 +85,9 @@ def test_command_engine_stops_at_the_deadline(issue_order, make_services, ledger
 
     assert time.monotonic() - started < 10
     failed = last_event(ledger_client, message.order_id).data
-    assert failed["reason"].startswith("command timed out at the order's deadline: sleep 30")
+    assert failed["reason"].startswith(
+        "budget_exceeded:wall_time (the order's TTL is 1 s): sleep 30"
+    )
     assert failed["retryable"] is True
 
 

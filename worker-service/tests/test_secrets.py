@@ -11,15 +11,17 @@ from pathlib import Path
 
 import pytest
 import structlog
+from celery import Celery
 from openai_server import tool_call
 
 from ironclaw.contracts.kit.logging import configure_logging, get_logger
 from ironclaw.contracts.kit.secrets import settings_secrets
 from ironclaw.contracts.profiles import ModelProfile
 from ironclaw.worker.domain.execute import execute_order
+from ironclaw.worker.tasks import register_tasks
 
 FAKE_AGENT = Path(__file__).with_name("fake_agent.py")
-PROFILE_KEY = "io-plain-profile-key-value"  # found by its variable, not by its shape
+PROFILE_KEY = "io-plain-profile-key-value"  # known as the key its profile names, nothing else
 AGENT_KEY = "agent-plain-key-value-42"
 WORKER_KEY = "sk-live-abcdefghijklmnopqrstuvwx"  # the worker's own IRONCLAW_LLM_API_KEY
 
@@ -37,15 +39,22 @@ def service_logging() -> Iterator[None]:
 
 def test_no_configured_secret_reaches_events_logs_or_artifacts(
     model_endpoint, model_settings, issue_order, make_services, ledger_client, vault_home,
-    monkeypatch, capfd, service_logging,
+    monkeypatch, capfd, service_logging, tmp_path,
 ):  # fmt: skip
-    monkeypatch.setenv("IOINTELLIGENCE_API_KEY", PROFILE_KEY)
+    monkeypatch.setenv("IO_MODEL_ACCESS", PROFILE_KEY)  # a name that says nothing
     monkeypatch.setenv("FAKE_AGENT_KEY", AGENT_KEY)
-    settings = model_settings.model_copy(update={"llm_api_key": WORKER_KEY})
     url, model = model_endpoint
+    garrison = tmp_path / "garrison"
+    (garrison / "config").mkdir(parents=True)
+    (garrison / "config" / "profiles.toml").write_text(
+        f'[profiles.io]\nbase_url = "{url}"\nmodel = "m"\napi_key_env = "IO_MODEL_ACCESS"\n'
+    )
+    settings = model_settings.model_copy(
+        update={"llm_api_key": WORKER_KEY, "garrison_dir": garrison}
+    )
     profiles = {
         "io": ModelProfile(
-            name="io", base_url=url, model="m", api_key_env="IOINTELLIGENCE_API_KEY"
+            name="io", base_url=url, model="m", api_key_env="IO_MODEL_ACCESS"
         ),
         "agent": ModelProfile(
             name="agent", engine="cli", cli_agent="generic", api_key_env="FAKE_AGENT_KEY",
@@ -53,6 +62,7 @@ def test_no_configured_secret_reaches_events_logs_or_artifacts(
         ),
     }  # fmt: skip
     configure_logging("worker", secrets=settings_secrets(settings))
+    register_tasks(Celery("test"), settings)  # as the worker starts: reads the profiles
     model.queue(
         tool_call("write_file", {"path": "leak.txt", "content": f"key={PROFILE_KEY}"}),
         tool_call("run_command", {"command": ["echo", WORKER_KEY, PROFILE_KEY]}),

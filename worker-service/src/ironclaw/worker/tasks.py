@@ -13,10 +13,11 @@ from pydantic import ValidationError
 from ironclaw.contracts import tasks
 from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.clients.vault import VaultClient
-from ironclaw.contracts.kit.logging import get_logger
+from ironclaw.contracts.kit.logging import add_log_secrets, get_logger
 from ironclaw.contracts.kit.secrets import Redactor, environment_secrets, settings_secrets
 from ironclaw.contracts.profiles import ModelProfile, load_profiles
 from ironclaw.worker.adapters.engines import engine_loader
+from ironclaw.worker.adapters.engines.profile_settings import profile_secrets
 from ironclaw.worker.adapters.vault import VaultArtifacts, VaultWorktrees
 from ironclaw.worker.config import Settings
 from ironclaw.worker.domain.execute import execute_order
@@ -27,6 +28,7 @@ def register_tasks(celery: Celery, settings: Settings) -> None:
     """Register `worker.execute_order` on `celery`; the model profiles are read now (an
     unreadable profiles file stops the worker from starting)."""
     profiles = load_profiles(settings.profiles_file)
+    add_log_secrets(profile_secrets(profiles.values(), os.environ))
 
     @celery.task(name=tasks.EXECUTE_ORDER)  # type: ignore[untyped-decorator]
     def execute_order_task(payload: dict[str, object]) -> str:
@@ -61,7 +63,13 @@ def attempt_services(
             engine_grace_s=settings.engine_grace_s,
             profiles=profiles or {},
             artifacts=VaultArtifacts(vault),
-            redactor=Redactor([*settings_secrets(settings), *environment_secrets(os.environ)]),
+            redactor=Redactor(
+                [
+                    *settings_secrets(settings),
+                    *environment_secrets(os.environ),
+                    *profile_secrets((profiles or {}).values(), os.environ),
+                ]
+            ),
         )
     finally:
         ledger.close()

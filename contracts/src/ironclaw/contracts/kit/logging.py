@@ -15,6 +15,7 @@ from ironclaw.contracts.kit.secrets import Redactor, environment_secrets
 
 CONTEXT_KEYS = ("run_id", "order_id", "attempt", "request_id", "theater")
 QUIET_LIBRARIES = ("httpx", "httpcore")
+_redactors: list[Redactor] = []  # the one configure_logging installed, to learn more secrets
 
 
 def configure_logging(
@@ -26,6 +27,7 @@ def configure_logging(
     secret-named variables in the environment, and common token shapes never reach the log.
     """
     redactor = Redactor([*secrets, *environment_secrets(os.environ)])
+    _redactors[:] = [redactor]
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -58,6 +60,13 @@ def configure_logging(
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
+
+
+def add_log_secrets(secrets: Iterable[str]) -> None:
+    """Redact these values too from every log line from now on (keys a service reads after
+    logging is configured, such as those its model profiles name)."""
+    for redactor in _redactors:
+        redactor.add(secrets)
 
 
 @contextmanager

@@ -47,7 +47,8 @@ class CommandEngine:
                 why = context.should_stop() or "stopped"
                 return _failed(f"{why}; stopped during: {command}", ran, retryable=True)
             if done.timed_out:
-                reason = f"command timed out at the order's deadline: {command}"
+                ttl = context.spec.budget.ttl_s
+                reason = f"budget_exceeded:wall_time (the order's TTL is {ttl} s): {command}"
                 return _failed(f"{reason}\n{tail(done.output, REASON_TAIL)}", ran, retryable=True)
             if not done.succeeded:
                 status = "could not start" if done.exit_code is None else f"exit {done.exit_code}"

@@ -6,7 +6,7 @@ from the variable it names (or the file `<NAME>_FILE` points at), never from the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import SecretStr
@@ -49,3 +49,9 @@ def settings_for_profile(
         update["llm_api_key"] = SecretStr(key)
         update["cli_passed_env"] = [profile.api_key_env]
     return settings.model_copy(update=update)
+
+
+def profile_secrets(profiles: Iterable[ModelProfile], environment: Mapping[str, str]) -> list[str]:
+    """The API keys the profiles name, as this environment holds them (to be redacted)."""
+    keys = (env_secret(p.api_key_env, environment) for p in profiles if p.api_key_env)
+    return [key for key in keys if key]
