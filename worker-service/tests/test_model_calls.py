@@ -225,3 +225,33 @@ def test_cancelling_kills_the_command_the_model_is_running(
     assert outcome == "refused"
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+@pytest.mark.timeout(120)  # without the cancel ending the wait, it would last 600 s
+def test_a_cancel_ends_a_wait_for_retry_after(
+    model_endpoint, model_settings, issue_order, make_services, ledger_client
+):
+    _, model = model_endpoint
+    model.status_codes.extend([429] * 3)
+    model.retry_after = "600"
+    message = issue_order()
+
+    def cancel_once_asked() -> None:
+        deadline = time.monotonic() + 30
+        while not model.requests:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        ledger_client.append(
+            message.order_id,
+            [ev.OrderCancelled(order_id=message.order_id, run_id=message.run_id)],
+            expected_version=None,
+        )
+
+    canceller = threading.Thread(target=cancel_once_asked)
+    canceller.start()
+    settings = model_settings.model_copy(update={"llm_retry_after_max_s": 600.0})
+    outcome = execute_order(message, make_services(settings, heartbeat_interval_s=0.2))
+    canceller.join()
+
+    assert outcome == "refused"
+    assert len(model.requests) == 1

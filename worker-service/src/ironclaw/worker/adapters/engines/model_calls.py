@@ -8,6 +8,7 @@ once: asking again would get the same answer.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,9 +73,17 @@ def retry_after_s(error: BaseException | None) -> float | None:
 
 
 def call_with_retries(
-    call: Callable[[], Any], policy: RetryPolicy, *, remaining_s: Callable[[], float]
+    call: Callable[[], Any],
+    policy: RetryPolicy,
+    *,
+    remaining_s: Callable[[], float],
+    cancelled: threading.Event | None = None,
 ) -> Any:
-    """`call()`, retried on transient failures as `policy` says; the last error is raised."""
+    """`call()`, retried on transient failures as `policy` says; the last error is raised.
+
+    A wait between tries ends early, and no further try is made, once `cancelled` is set.
+    """
+    cancel = cancelled or threading.Event()
     backoff = wait_exponential_jitter(
         multiplier=policy.backoff_initial_s,
         max=policy.backoff_max_s,
@@ -88,7 +97,9 @@ def call_with_retries(
         return max(0.0, min(chosen, remaining_s() - 1.0))
 
     def stop(state: RetryCallState) -> bool:
-        return stop_after_attempt(policy.retries + 1)(state) or remaining_s() <= 1.0
+        if cancel.is_set() or remaining_s() <= 1.0:
+            return True
+        return bool(stop_after_attempt(policy.retries + 1)(state))
 
     def log_retry(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
@@ -100,11 +111,26 @@ def call_with_retries(
             status=getattr(error, "status_code", None),
         )
 
+    def pause(seconds: float) -> None:
+        cancel.wait(seconds)
+
     retrying = Retrying(
         retry=retry_if_exception(is_transient),
         wait=wait,
         stop=stop,
         before_sleep=log_retry,
+        sleep=pause,
         reraise=True,
     )
-    return retrying(call)
+    failures: list[BaseException] = []
+
+    def attempt() -> Any:
+        if cancel.is_set() and failures:
+            raise failures[-1]  # cancelled while waiting: no new try, the last failure stands
+        try:
+            return call()
+        except Exception as error:
+            failures.append(error)
+            raise
+
+    return retrying(attempt)

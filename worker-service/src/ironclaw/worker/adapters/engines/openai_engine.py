@@ -167,7 +167,12 @@ class ToolLoop:
                 **self.limits.sampling,
             )
 
-        return call_with_retries(ask, self.limits.retry, remaining_s=self.context.remaining_s)
+        return call_with_retries(
+            ask,
+            self.limits.retry,
+            remaining_s=self.context.remaining_s,
+            cancelled=self.context.stop,
+        )
 
     def _answer(self, message: Any) -> EngineResult | None:
         """Run the tools the model called; the result when it called `finish`."""
