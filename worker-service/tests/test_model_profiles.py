@@ -10,6 +10,7 @@ from openai_server import tool_call
 from ironclaw.contracts.models import OrderBudget
 from ironclaw.contracts.profiles import ModelProfile, ProfileBudget
 from ironclaw.worker.domain.execute import execute_order
+from ironclaw.worker.domain.profiles import ProfileRefused, resolve_profile
 
 FINISH = tool_call("finish", {"summary": "Done", "outcome": "completed"})
 
@@ -140,3 +141,24 @@ def test_the_orders_own_budget_wins_over_its_profiles(
     assert execute_order(message, make_services(profiles=profiles)) == "failed"
 
     assert settled(ledger_client, message.order_id).data["aar"]["tool_calls"] == 4
+
+
+def test_resolving_a_profile_checks_task_types_and_theater_overrides():
+    profiles = {
+        "docs-only": ModelProfile(name="docs-only", task_types=["docs"], model="small"),
+        "default": ModelProfile(name="default", model="house"),
+    }
+
+    def resolve(name, task_type=None, overrides=None):
+        return resolve_profile(
+            name, task_type=task_type, profiles=profiles, overrides=overrides or {}
+        )
+
+    assert resolve("docs-only", "docs").model == "small"
+    assert resolve(None).model == "house"  # an Order naming none runs on `default`
+    assert resolve_profile(None, task_type=None, profiles={}, overrides={}) is None
+    with pytest.raises(ProfileRefused, match="does not take feature orders"):
+        resolve("docs-only", "feature")
+    with pytest.raises(ProfileRefused, match=r"profiles\.default\.tool_level"):
+        resolve("default", overrides={"default": {"tool_level": "root"}})
+    assert resolve("default", overrides={"default": {"model": "theater"}}).model == "theater"
