@@ -67,7 +67,12 @@ from ironclaw.contracts.clients.vault import VaultClient  # noqa: E402
 from ironclaw.contracts.ids import new_id  # noqa: E402
 from ironclaw.contracts.kit.logging import configure_logging  # noqa: E402
 from ironclaw.contracts.models import AfterActionReport, OrderBudget  # noqa: E402
-from ironclaw.contracts.tasks import ExecuteOrder, OrderSettled, PlanRun  # noqa: E402
+from ironclaw.contracts.tasks import (  # noqa: E402
+    DeliverReply,
+    ExecuteOrder,
+    OrderSettled,
+    PlanRun,
+)
 from ironclaw.duty.domain.patrol import DutyPatrol, PatrolPolicy  # noqa: E402
 from ironclaw.ledger.adapters.database import (  # noqa: E402
     create_db_engine,
@@ -375,6 +380,9 @@ class CountingEnqueuer:
         self.sent += 1
 
     def order_settled(self, task: OrderSettled) -> None:
+        self.sent += 1
+
+    def deliver_reply(self, task: DeliverReply) -> None:
         self.sent += 1
 
 

@@ -121,3 +121,43 @@ def test_a_promotion_left_integrating_gets_integration_ready_once_per_state(
     assert watch.cycle(clock()).did == [f"integration_ready {order.order_id}#1"]
     assert len(orders.of_type(order.order_id, "IntegrationReady")) == 1
     assert watch.cycle(clock()).did == []  # the same stuck state is asked about once
+
+
+def test_a_failed_reply_is_sent_again_with_a_doubling_wait_until_the_retries_run_out(
+    ledger_client: LedgerClient, broker: CeleryEnqueuer, clock: SetClock, redis_db_url: str
+) -> None:
+    watch = StragglerWatch(ledger_client, broker, resend_after_s=RESEND_AFTER_S, reply_retries=2)
+    run_id = new_id("run")
+    ledger_client.append(
+        run_id, [ev.RunReceived(run_id=run_id, theater="default", message="go")], expected_version=0
+    )
+    ledger_client.append(run_id, [ev.RunFailed(run_id=run_id, reason="no")], expected_version=1)
+    reply_queue = tasks.queue_for(tasks.DELIVER_REPLY)
+
+    def fail_reply() -> str:
+        failed = ev.ReplyFailed(run_id=run_id, channel="github", reason="502", attempts=3)
+        return ledger_client.append(run_id, [failed], expected_version=None).events[0].id
+
+    first_failure = fail_reply()
+    failed_at = ledger_client.get_run(run_id).updated_at
+    clock.at(failed_at, plus_s=RESEND_AFTER_S - 1)
+    assert watch.cycle(clock()).did == []
+    clock.at(failed_at, plus_s=RESEND_AFTER_S + 1)
+    assert watch.cycle(clock()).did == [f"deliver_reply {run_id}"]
+    assert queued(redis_db_url, reply_queue) == [
+        (tasks.DELIVER_REPLY, {"event_id": first_failure, "run_id": run_id})
+    ]
+
+    second_failure = fail_reply()  # the resend failed too: the next wait is twice as long
+    failed_at = ledger_client.get_run(run_id).updated_at
+    clock.at(failed_at, plus_s=2 * RESEND_AFTER_S - 1)
+    assert watch.cycle(clock()).did == []
+    clock.at(failed_at, plus_s=2 * RESEND_AFTER_S + 1)
+    assert watch.cycle(clock()).did == [f"deliver_reply {run_id}"]
+    assert queued(redis_db_url, reply_queue)[-1][1]["event_id"] == second_failure
+
+    fail_reply()  # a third failure: past the two retries, it is left recorded, not re-sent
+    clock.at(ledger_client.get_run(run_id).updated_at, plus_s=100 * RESEND_AFTER_S)
+    given_up = watch.cycle(clock())
+    assert given_up.did == []
+    assert given_up.saw["replies_given_up"] == 1

@@ -390,3 +390,33 @@ def test_runs_list_by_status_a_page_at_a_time(client: TestClient) -> None:
     assert [r.run_id for r in ledger.iter_runs(statuses=["cancelled"])] == run_ids[:1]
     page = client.get("/runs", params={"status": "received", "after": run_ids[3]}).json()
     assert [r["run_id"] for r in page] == run_ids[4:]
+
+
+def test_a_runs_reply_outcome_is_projected_and_failed_replies_are_listed(
+    client: TestClient,
+) -> None:
+    failing, delivered = sorted(new_id("run") for _ in range(2))
+    ledger = LedgerClient(str(client.base_url), http=client, retry_for_s=0)
+    for run_id in (failing, delivered):
+        ledger.append(run_id, [received(run_id)], expected_version=0)
+        ledger.append(run_id, [ev.RunFailed(run_id=run_id, reason="x")], expected_version=1)
+    for _ in range(2):
+        ledger.append(
+            failing,
+            [ev.ReplyFailed(run_id=failing, channel="github", reason="502", attempts=3)],
+            expected_version=None,
+        )
+    ledger.append(
+        delivered,
+        [ev.ReplyFailed(run_id=delivered, channel="slack", reason="timeout", attempts=3)],
+        expected_version=None,
+    )
+    ledger.append(
+        delivered, [ev.ReplyDelivered(run_id=delivered, channel="slack")], expected_version=None
+    )
+
+    view = ledger.get_run(failing)
+    assert (view.reply_status, view.reply_failures) == ("failed", 2)
+    assert ledger.get_run(delivered).reply_status == "delivered"
+    assert [run.run_id for run in ledger.iter_runs(reply_status="failed")] == [failing]
+    assert [run.run_id for run in ledger.iter_runs(reply_status="delivered")] == [delivered]

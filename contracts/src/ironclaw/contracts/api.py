@@ -107,6 +107,10 @@ class RunView(View):
     orders: list[OrderSummary] = Field(default_factory=list)
     tokens: TokenUsage = Field(default_factory=TokenUsage)
     cost_usd: float = 0.0
+    reply_status: Literal["delivered", "failed"] | None = Field(
+        default=None, description="a webhook Run's reply: delivered, or failed (retried)"
+    )
+    reply_failures: int = Field(default=0, ge=0)
     version: int
 
 

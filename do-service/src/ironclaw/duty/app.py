@@ -27,6 +27,7 @@ def patrol_policy(settings: Settings) -> PatrolPolicy:
         backoff_base_s=settings.backoff_base_s,
         integration_resend_after_s=settings.integration_resend_after_s,
         message_resend_after_s=settings.message_resend_after_s,
+        reply_retries=settings.reply_retries,
         limit=settings.patrol_limit,
         profile_disable_after=settings.profile_disable_after,
         budgets=budgets(settings),

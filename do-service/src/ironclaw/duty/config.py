@@ -30,6 +30,12 @@ class Settings(PatrolSettings):
     integration_resend_after_s: float = Field(
         default=120.0, gt=0, description="a `completed` Order this old gets IntegrationReady"
     )
+    reply_retries: int = Field(
+        default=5,
+        ge=0,
+        le=20,
+        description="a failed webhook reply is re-sent this often, the wait doubling each time",
+    )
     message_resend_after_s: float = Field(
         default=120.0,
         gt=0,

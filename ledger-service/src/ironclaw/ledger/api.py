@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy import Engine
@@ -99,8 +99,11 @@ def list_runs(
     run_status: Annotated[list[RunStatus], Query(alias="status")] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     after: Annotated[str | None, Query(max_length=64)] = None,
+    reply_status: Literal["delivered", "failed"] | None = None,
 ) -> list[RunView]:
-    return ledger.views.runs(statuses=run_status, limit=limit, after=after)
+    return ledger.views.runs(
+        statuses=run_status, limit=limit, after=after, reply_status=reply_status
+    )
 
 
 @router.get("/orders/{order_id}")

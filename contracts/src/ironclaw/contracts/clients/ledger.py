@@ -124,11 +124,20 @@ class LedgerClient(ServiceClient):
                 return
             after = page[-1].order_id
 
-    def iter_runs(self, *, statuses: Sequence[str] = (), page_size: int = 500) -> Iterator[RunView]:
-        """Every Run in one of `statuses`, in id order, a page at a time."""
+    def iter_runs(
+        self,
+        *,
+        statuses: Sequence[str] = (),
+        reply_status: str | None = None,
+        page_size: int = 500,
+    ) -> Iterator[RunView]:
+        """Every Run in one of `statuses` (and with that reply status), in id order, a page
+        at a time."""
         after: str | None = None
         while True:
             params: dict[str, Any] = {"status": list(statuses), "limit": page_size}
+            if reply_status:
+                params["reply_status"] = reply_status
             if after:
                 params["after"] = after
             response = self._send("GET", "/runs", params=params)

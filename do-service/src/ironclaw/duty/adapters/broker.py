@@ -6,7 +6,13 @@ from celery import Celery
 
 from ironclaw.contracts import tasks
 from ironclaw.contracts.kit.celery import publisher_config
-from ironclaw.contracts.tasks import ExecuteOrder, OrderSettled, PlanRun, TaskPayload
+from ironclaw.contracts.tasks import (
+    DeliverReply,
+    ExecuteOrder,
+    OrderSettled,
+    PlanRun,
+    TaskPayload,
+)
 
 
 class CeleryEnqueuer:
@@ -24,6 +30,9 @@ class CeleryEnqueuer:
 
     def order_settled(self, task: OrderSettled) -> None:
         self._send(tasks.ORDER_SETTLED, task)
+
+    def deliver_reply(self, task: DeliverReply) -> None:
+        self._send(tasks.DELIVER_REPLY, task)
 
     def _send(self, name: str, task: TaskPayload) -> None:
         self._app.send_task(

@@ -56,6 +56,7 @@ class PatrolPolicy:
     backoff_base_s: float = 10.0
     integration_resend_after_s: float = 120.0
     message_resend_after_s: float = 120.0
+    reply_retries: int = 5
     limit: int = 1000  # Orders per page; a cycle reads every page
     profile_disable_after: int = 5  # failures in a row
     budgets: Budgets = field(default_factory=Budgets)
@@ -98,7 +99,10 @@ class DutyPatrol:
         self._clock = clock
         self._reenqueued: dict[tuple[str, int], datetime] = {}
         self._stragglers_watch = StragglerWatch(
-            ledger, enqueuer, resend_after_s=policy.message_resend_after_s
+            ledger,
+            enqueuer,
+            resend_after_s=policy.message_resend_after_s,
+            reply_retries=policy.reply_retries,
         )
 
     def cycle(self) -> ev.PatrolCompleted:

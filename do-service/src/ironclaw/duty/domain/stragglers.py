@@ -4,7 +4,9 @@ A flushed Redis or a worker killed mid-task drops messages; the ledger still say
 one was for. A Run that sits `received` or `planning` past `resend_after_s` gets `co.plan_run`
 again; one `executing` or `integrating` with nothing in flight that long gets `co.order_settled`
 again; an Order `integrating` that long (its integrator died mid-promotion) gets another
-`IntegrationReady`. Every task is idempotent, so a resend that crosses the original is harmless.
+`IntegrationReady`; a settled Run whose reply failed gets `gateway.deliver_reply` again, with
+the wait doubling after each failure, up to `reply_retries` tries. Every task is idempotent, so
+a resend that crosses the original is harmless.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ironclaw.contracts.clients.ledger import LedgerClient, LedgerConflict
 from ironclaw.contracts.ids import derived_event_id
 from ironclaw.contracts.kit.logging import bound_context, get_logger
 from ironclaw.contracts.models import ORDER_SETTLED, OrderStatus, RunStatus
-from ironclaw.contracts.tasks import OrderSettled, PlanRun
+from ironclaw.contracts.tasks import DeliverReply, OrderSettled, PlanRun
 
 log = get_logger()
 
@@ -45,6 +47,8 @@ class RunMessages(Protocol):
 
     def order_settled(self, task: OrderSettled) -> None: ...
 
+    def deliver_reply(self, task: DeliverReply) -> None: ...
+
 
 @dataclass
 class Stragglers:
@@ -59,11 +63,17 @@ class StragglerWatch:
     per Run (forgotten on restart: a duplicate message is harmless)."""
 
     def __init__(
-        self, ledger: LedgerClient, messages: RunMessages, *, resend_after_s: float
+        self,
+        ledger: LedgerClient,
+        messages: RunMessages,
+        *,
+        resend_after_s: float,
+        reply_retries: int = 5,
     ) -> None:
         self._ledger = ledger
         self._messages = messages
         self._wait = timedelta(seconds=resend_after_s)
+        self._reply_retries = reply_retries
         self._sent: dict[str, datetime] = {}
 
     def cycle(self, now: datetime) -> Stragglers:
@@ -88,7 +98,29 @@ class StragglerWatch:
             with bound_context(run_id=order.run_id, order_id=order.order_id, attempt=order.attempt):
                 if _reintegrate(self._ledger, order):
                     found.did.append(f"integration_ready {order.order_id}#{order.attempt}")
+        self._unreplied(now, found)
         return found
+
+    def _unreplied(self, now: datetime, found: Stragglers) -> None:
+        """Settled Runs whose reply failed: `gateway.deliver_reply` again, caused by the last
+        `ReplyFailed` (so the next failure is recorded as a new event, not swallowed)."""
+        for run in self._ledger.iter_runs(reply_status="failed"):
+            found.saw["replies_failed"] += 1
+            if run.reply_failures > self._reply_retries:
+                found.saw["replies_given_up"] += 1
+                continue
+            if now - run.updated_at < self._wait * 2 ** (run.reply_failures - 1):
+                continue
+            events = self._ledger.read_stream(run.run_id).events
+            failure = next(
+                (e for e in reversed(events) if e.type == ev.ReplyFailed.event_type), None
+            )
+            if failure is None:
+                continue
+            with bound_context(run_id=run.run_id):
+                self._messages.deliver_reply(DeliverReply(event_id=failure.id, run_id=run.run_id))
+                log.info("duty.run.reply_resent", failures=run.reply_failures)
+            found.did.append(f"deliver_reply {run.run_id}")
 
     def _redrive(self, run: RunView, found: Stragglers) -> str | None:
         if run.status in UNPLANNED:

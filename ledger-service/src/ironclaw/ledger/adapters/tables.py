@@ -102,6 +102,8 @@ runs = Table(
     Column("response", Text, nullable=True),
     Column("reason", Text, nullable=True),
     Column("cancel_requested", Boolean, nullable=False),
+    Column("reply_status", String(16), nullable=True),
+    Column("reply_failures", Integer, nullable=False, server_default="0"),
     Column("tokens_input", BigInteger, nullable=False),
     Column("tokens_output", BigInteger, nullable=False),
     Column("cost_usd", Float, nullable=False),
@@ -111,6 +113,8 @@ runs = Table(
 )
 Index("ix_runs_status", runs.c.status, runs.c.updated_at)
 Index("ix_runs_status_id", runs.c.status, runs.c.run_id)  # `GET /runs?status=&after=`
+# The duty officer retries failed replies: few rows, found without reading settled history.
+Index("ix_runs_reply_status", runs.c.reply_status, runs.c.run_id)
 
 orders = Table(
     "orders",

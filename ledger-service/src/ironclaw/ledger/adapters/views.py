@@ -36,7 +36,14 @@ class Views:
                 raise NotFound(f"run {run_id!r} does not exist")
             return _run_view(connection, dict(row))
 
-    def runs(self, *, statuses: list[RunStatus], limit: int, after: str | None) -> list[RunView]:
+    def runs(
+        self,
+        *,
+        statuses: list[RunStatus],
+        limit: int,
+        after: str | None,
+        reply_status: str | None = None,
+    ) -> list[RunView]:
         """Runs by status in id order (oldest first), those after `after`: one page.
 
         Served by the status index: unsettled runs are few however long the history is.
@@ -46,6 +53,8 @@ class Views:
             query = query.where(runs.c.status.in_([s.value for s in statuses]))
         if after:
             query = query.where(runs.c.run_id > after)
+        if reply_status:
+            query = query.where(runs.c.reply_status == reply_status)
         with read_snapshot(self._engine) as connection:
             rows = [dict(r) for r in connection.execute(query).mappings()]
             return [_run_view(connection, row) for row in rows]
@@ -171,6 +180,8 @@ _RUN_FIELDS = (
     "response",
     "reason",
     "cancel_requested",
+    "reply_status",
+    "reply_failures",
     "created_at",
     "updated_at",
     "cost_usd",

@@ -110,6 +110,8 @@ def _run_received(store: ProjectionStore, record: EventRecord, p: ev.RunReceived
             "response": None,
             "reason": None,
             "cancel_requested": False,
+            "reply_status": None,
+            "reply_failures": 0,
             "tokens_input": 0,
             "tokens_output": 0,
             "cost_usd": 0.0,
@@ -177,6 +179,22 @@ def _run_cancel_requested(
 @projects(ev.RunCancelled)
 def _run_cancelled(store: ProjectionStore, record: EventRecord, p: ev.RunCancelled) -> None:
     _set_run_status(store, record, p.run_id, RunStatus.CANCELLED, reason=p.reason)
+
+
+@projects(ev.ReplyDelivered)
+def _reply_delivered(store: ProjectionStore, record: EventRecord, p: ev.ReplyDelivered) -> None:
+    row = _run(store, p.run_id)
+    row["reply_status"] = "delivered"
+    _touch(store, "runs", row, record)
+
+
+@projects(ev.ReplyFailed)
+def _reply_failed(store: ProjectionStore, record: EventRecord, p: ev.ReplyFailed) -> None:
+    row = _run(store, p.run_id)
+    if row["reply_status"] != "delivered":  # a late failure does not undo a delivery
+        row["reply_status"] = "failed"
+    row["reply_failures"] += 1
+    _touch(store, "runs", row, record)
 
 
 # --- orders and attempts ----------------------------------------------------------------------
