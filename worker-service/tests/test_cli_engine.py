@@ -134,3 +134,16 @@ def test_each_agent_has_a_headless_template(agent, model, expected):
     command = ["agent", "--model={model}", "{prompt}"]
     expected = [part.replace("{model}", model or "") for part in expected]
     assert command_for(agent, command, prompt="do it", model=model) == expected
+
+
+def test_a_generic_agent_without_a_command_fails_the_order_at_once(
+    issue_order, make_services, ledger_client
+):
+    message = issue_order(profile="agent")
+    profiles = {"agent": ModelProfile(name="agent", engine="cli", cli_agent="generic")}
+
+    assert execute_order(message, make_services(profiles=profiles)) == "failed"
+
+    failed = settled(ledger_client, message.order_id).data
+    assert failed["reason"] == "the generic cli agent needs a command (cli_command)"
+    assert failed["retryable"] is False

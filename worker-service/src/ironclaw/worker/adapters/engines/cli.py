@@ -54,6 +54,8 @@ class CliEngine:
     def __init__(self, settings: Settings, environment: Mapping[str, str]) -> None:
         if settings.cli_agent is None:
             raise EngineUnavailable("no cli agent configured: a profile sets cli_agent")
+        if settings.cli_agent == "generic" and not settings.cli_command:
+            raise EngineUnavailable("the generic cli agent needs a command (cli_command)")
         self._settings = settings
         self._environment = _agent_environment(settings, environment)
 
@@ -97,8 +99,10 @@ def _judged(
         return _failed(f"{why}\n{output_tail}", retryable=True)
     if done.exit_code is None:
         return _failed(done.output, retryable=False)
-    if done.exit_code != 0 or report.is_error:
+    if done.exit_code != 0:
         return _failed(f"the agent {program} exited {done.exit_code}\n{output_tail}")
+    if report.is_error:
+        return _failed(f"the agent {program} reported an error: {report.summary or output_tail}")
     summary = report.summary or output_tail or f"the agent {program} finished"
     return EngineResult(outcome="completed", summary=summary)
 
