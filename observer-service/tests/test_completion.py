@@ -55,6 +55,25 @@ def test_a_completed_order_with_its_commits_in_place_is_left_to_integration(
     assert recoveries(fleet, order_id) == []
     assert cycle.saw["completed"] == 1
     assert cycle.saw["incomplete"] == 0
+    assert "IntegrationReady" not in fleet.event_types(order_id)  # integration has its message
+
+
+def test_a_completed_order_left_waiting_is_announced_integration_ready_once(
+    fleet: Fleet,
+) -> None:
+    run_id, order_id = fleet.planned_order()
+    worktree = Path(fleet.start(run_id, order_id, 1).path)
+    (worktree / "done.py").write_text("done = True\n")
+    git(worktree, "add", "done.py")
+    git(worktree, "commit", "--quiet", "-m", "done")
+    fleet.complete(run_id, order_id, 1, [git(worktree, "rev-parse", "HEAD")])
+
+    assert fleet.patrol(seconds_from_now=20).did == []
+    announced = fleet.patrol(seconds_from_now=40)
+    fleet.patrol(seconds_from_now=80)
+
+    assert announced.did == [f"integration_ready:{order_id}:1"]
+    assert fleet.event_types(order_id).count("IntegrationReady") == 1
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgres"], indirect=True)

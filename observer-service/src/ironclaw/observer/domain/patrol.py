@@ -17,7 +17,7 @@ from ironclaw.contracts.api import TheaterView
 from ironclaw.contracts.clients.ledger import LedgerClient, LedgerError
 from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.kit.logging import get_logger
-from ironclaw.observer.domain.completion import check_completed_orders
+from ironclaw.observer.domain.completion import INTEGRATION_READY_AFTER_S, check_completed_orders
 from ironclaw.observer.domain.cycle import Cycle
 from ironclaw.observer.domain.loops import DEFAULT_LOOP_RULES, LoopRules, check_looping_attempts
 from ironclaw.observer.domain.orphans import clear_orphaned_worktrees
@@ -52,6 +52,7 @@ class Observer:
     holder: str
     clock: Clock = utc_now
     loops: LoopRules = DEFAULT_LOOP_RULES
+    integration_ready_after_s: float = INTEGRATION_READY_AFTER_S
 
     def patrol_all(self) -> list[ev.PatrolCompleted]:
         """One cycle over every theater in the ledger; a theater that fails does not stop it.
@@ -87,7 +88,7 @@ class Observer:
         check_stalled_attempts(cycle)
         check_looping_attempts(cycle, self.loops)
         clear_orphaned_worktrees(cycle)
-        check_completed_orders(cycle)
+        check_completed_orders(cycle, ready_after_s=self.integration_ready_after_s)
         completed = ev.PatrolCompleted(
             scope=theater.name,
             patrol="observer",
