@@ -325,3 +325,27 @@ def test_a_worktree_of_another_repository_is_never_rebased(
         f"the attempt's worktree {order.worktree} is not a worktree of the theater"
     )
     assert stage.theater.head() == before
+
+
+LEAKY_GATES = """
+[[gates]]
+name = "leaky"
+run = "echo using token sk-abcdefghijklmnopqrstuvwx; exit 1"
+"""
+
+
+def test_a_failing_gates_output_keeps_no_token_in_the_event_or_the_artifact(
+    stage: Stage, integrator: Integrator, vault: VaultClient
+) -> None:
+    stage.theater.commit_on_mainline({".ironclaw.toml": LEAKY_GATES}, "add a leaky gate")
+    (order,) = stage.plan_run("feature")
+    stage.finish(order, {"feature.txt": "the feature\n"})
+
+    assert integrator.integrate_order(order.request()) is Disposition.FAILED
+
+    integration = stage.order(order).integration
+    assert integration is not None
+    assert integration.output_tail == "using token [REDACTED]\n"
+    assert integration.gates[0].output_tail == "using token [REDACTED]\n"
+    assert integration.artifact is not None
+    assert vault.read_artifact(integration.artifact) == b"using token [REDACTED]\n"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.clients.vault import VaultClient
+from ironclaw.contracts.kit.secrets import Redactor, environment_secrets, settings_secrets
 from ironclaw.integration.adapters.vault import VaultAdapter
 from ironclaw.integration.config import Settings
 from ironclaw.integration.domain.integration import Integrator
@@ -30,7 +32,13 @@ def integrator_from(settings: Settings) -> Iterator[Integrator]:
     )
     try:
         adapter = VaultAdapter(vault)
-        yield Integrator(ledger, artifacts=adapter, janitor=adapter, policy=gate_policy(settings))
+        yield Integrator(
+            ledger,
+            artifacts=adapter,
+            janitor=adapter,
+            policy=gate_policy(settings),
+            redactor=Redactor([*settings_secrets(settings), *environment_secrets(os.environ)]),
+        )
     finally:
         vault.close()
         ledger.close()

@@ -21,6 +21,7 @@ from ironclaw.contracts.clients.ledger import (
     LedgerNotFound,
 )
 from ironclaw.contracts.kit.logging import bound_context, get_logger
+from ironclaw.contracts.kit.secrets import Redactor
 from ironclaw.contracts.models import OrderStatus
 from ironclaw.contracts.tasks import IntegrateOrder
 from ironclaw.integration.adapters.repository import TheaterRepository
@@ -60,6 +61,7 @@ class Integrator:
     artifacts: ArtifactStore
     janitor: WorktreeJanitor | None = None
     policy: GatePolicy = field(default_factory=GatePolicy)
+    redactor: Redactor = field(default_factory=Redactor)  # gate output keeps no secret
 
     def integrate_order(self, request: IntegrateOrder) -> Disposition:
         """Handle one `IntegrateOrder` message."""
@@ -152,14 +154,19 @@ class Integrator:
     def _record_failed(
         self, order: OrderView, attempt: int, version: int, outcome: Refused
     ) -> Disposition:
-        artifact = self._keep_output(order.order_id, attempt, outcome)
+        output = self.redactor.text(outcome.output)
+        artifact = self._keep_output(order.order_id, attempt, outcome, output)
+        gates = [
+            gate.model_copy(update={"output_tail": self.redactor.text(gate.output_tail)})
+            for gate in outcome.gates
+        ]
         failed = ev.IntegrationFailed(
             order_id=order.order_id,
             run_id=order.run_id,
             attempt=attempt,
             reason=outcome.reason,
-            gates=list(outcome.gates),
-            output_tail=tail(outcome.output, self.policy.tail_chars),
+            gates=gates,
+            output_tail=tail(output, self.policy.tail_chars),
             artifact=artifact,
         )
         settled = self._append_settlement(
@@ -192,14 +199,17 @@ class Integrator:
             return False
         return True
 
-    def _keep_output(self, order_id: str, attempt: int, outcome: Refused) -> str | None:
-        """Store a failed gate's full output; None when there is none or the store failed."""
+    def _keep_output(
+        self, order_id: str, attempt: int, outcome: Refused, output: str
+    ) -> str | None:
+        """Store a failed gate's full (redacted) output; None when there is none or the store
+        failed."""
         if outcome.failed_gate is None:
             return None
         gate = "".join(c if c.isprintable() else "_" for c in outcome.failed_gate)
         name = f"{order_id}-{attempt}-gate-{gate}.log"
         try:
-            return self.artifacts.store_artifact(name, outcome.output.encode("utf-8"))
+            return self.artifacts.store_artifact(name, output.encode("utf-8"))
         except Exception:  # the tail still goes into the event: settling matters more
             log.exception("integration.artifact.store_failed", artifact_name=name)
             return None
