@@ -179,3 +179,15 @@ def test_sse_with_racing_writers_misses_nothing_and_keeps_ledger_order(
     ours = [e for e in script.events() if e.stream_id in (run_id, *order_ids)]
     assert [m.id for m in messages] == [e.position for e in ours]
     assert sum(m.event == "SignalEmitted" for m in messages) == 45
+
+
+def test_a_runs_budget_travels_with_its_first_event(
+    gateway: TestClient, script: Any, theater: str
+) -> None:
+    body = {"message": "hi", "theater": theater, "budget": {"tokens": 5000, "cost_usd": 0.5}}
+    run_id = gateway.post("/chat", json=body).json()["run_id"]
+
+    (received,) = [e for e in script.events("RunReceived") if e.stream_id == run_id]
+    assert received.data["budget"] == {"tokens": 5000, "cost_usd": 0.5}
+    refused = gateway.post("/runs", json={**body, "budget": {"tokens": 0}})
+    assert refused.status_code == 422

@@ -22,7 +22,7 @@ from ironclaw.contracts.clients.vault import VaultClient
 from ironclaw.contracts.ids import new_id
 from ironclaw.contracts.kit.git import git, theater_lock
 from ironclaw.contracts.kit.secrets import Redactor, environment_secrets, settings_secrets
-from ironclaw.contracts.models import OrderBudget
+from ironclaw.contracts.models import OrderBudget, RunBudget
 from ironclaw.contracts.profiles import ModelProfile
 from ironclaw.contracts.tasks import ExecuteOrder
 from ironclaw.vault.app import create_app as create_vault_app
@@ -90,13 +90,17 @@ def issue_order(ledger_client: LedgerClient) -> IssueOrder:
         engine: str | None = None,
         budget: OrderBudget | None = None,
         profile: str | None = None,
+        run_budget: RunBudget | None = None,
+        run_id: str | None = None,
     ) -> ExecuteOrder:
-        run_id, order_id = new_id("run"), new_id("ord")
-        ledger_client.append(
-            run_id,
-            [ev.RunReceived(run_id=run_id, theater="default", message=objective)],
-            expected_version=0,
-        )
+        order_id = new_id("ord")
+        new_run = run_id is None
+        if run_id is None:
+            run_id = new_id("run")
+            received = ev.RunReceived(
+                run_id=run_id, theater="default", message=objective, budget=run_budget
+            )
+            ledger_client.append(run_id, [received], expected_version=0)
         spec = ev.PlannedOrder(
             order_id=order_id,
             key=key,
@@ -112,13 +116,11 @@ def issue_order(ledger_client: LedgerClient) -> IssueOrder:
             ev.OrderPlanned(order_id=order_id, run_id=run_id, theater="default", spec=spec),
             ev.OrderIssued(order_id=order_id, run_id=run_id, attempt=1),
         ]
-        results = ledger_client.append_batch(
-            [
-                LedgerClient.request(run_id, [planned], expected_version=None),
-                LedgerClient.request(order_id, order_events, expected_version=0),
-            ]
-        )
-        issued = results[1].events[-1]
+        appends = [LedgerClient.request(order_id, order_events, expected_version=0)]
+        if new_run:  # a further Order of a Run joins the plan it already has
+            appends.insert(0, LedgerClient.request(run_id, [planned], expected_version=None))
+        results = ledger_client.append_batch(appends)
+        issued = results[-1].events[-1]
         return ExecuteOrder(event_id=issued.id, order_id=order_id, run_id=run_id, attempt=1)
 
     return issue

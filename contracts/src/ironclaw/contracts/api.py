@@ -16,6 +16,7 @@ from ironclaw.contracts.models import (
     OrderBudget,
     OrderStatus,
     RequestedOrder,
+    RunBudget,
     RunSource,
     RunStatus,
     TokenUsage,
@@ -56,6 +57,7 @@ class ChatRequest(Body):
     wait_s: float = Field(default=0, ge=0, le=120)
     profile: str | None = Field(default=None, max_length=100)
     playbook: str | None = Field(default=None, max_length=100)
+    budget: RunBudget | None = Field(default=None, description="limits on the whole Run")
 
 
 OrderRequest = RequestedOrder
@@ -68,6 +70,7 @@ class RunSubmission(Body):
     orders: list[OrderRequest] | None = Field(default=None, min_length=1, max_length=200)
     wait_s: float = Field(default=0, ge=0, le=120)
     profile: str | None = Field(default=None, max_length=100)
+    budget: RunBudget | None = Field(default=None, description="limits on the whole Run")
 
 
 class RunLinks(View):

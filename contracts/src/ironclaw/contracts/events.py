@@ -21,6 +21,7 @@ from ironclaw.contracts.models import (
     GateResult,
     OrderBudget,
     RequestedOrder,
+    RunBudget,
     RunSource,
     TokenUsage,
 )
@@ -120,6 +121,7 @@ class RunReceived(EventPayload):
     profile: str | None = None
     playbook: str | None = None
     requested_orders: list[RequestedOrder] = Field(default_factory=list, max_length=200)
+    budget: RunBudget | None = None
 
 
 class RunPlanningStarted(EventPayload):

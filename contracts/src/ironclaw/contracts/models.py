@@ -101,6 +101,13 @@ class TokenUsage(Frozen):
         return TokenUsage(input=self.input + other.input, output=self.output + other.output)
 
 
+class RunBudget(Frozen):
+    """Limits on a whole Run, across its Orders: each attempt may use what the Run has left."""
+
+    tokens: int | None = Field(default=None, ge=1)
+    cost_usd: float | None = Field(default=None, gt=0)
+
+
 class OrderBudget(Frozen):
     """Limits on one Order; exceeding any stops the unit with `budget_exceeded:<which>`."""
 

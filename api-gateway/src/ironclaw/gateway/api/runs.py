@@ -51,6 +51,7 @@ async def post_chat(
         conversation_id=body.conversation_id,
         profile=body.profile,
         playbook=body.playbook,
+        budget=body.budget,
     )
     return await once.run(lambda: submit(gateway, submission, body.wait_s, request_id(request)))
 
@@ -66,6 +67,7 @@ async def post_run(
         source=SourceKind.API,
         profile=body.profile,
         orders=list(body.orders or []),
+        budget=body.budget,
     )
     return await once.run(lambda: submit(gateway, submission, body.wait_s, request_id(request)))
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ironclaw.contracts.events import EventMetadata, NewEvent, RunReceived
-from ironclaw.contracts.models import RequestedOrder, RunSource, SourceKind
+from ironclaw.contracts.models import RequestedOrder, RunBudget, RunSource, SourceKind
 
 
 class OrderGraphError(ValueError):
@@ -70,6 +70,7 @@ class Submission:
     profile: str | None = None
     playbook: str | None = None
     orders: list[RequestedOrder] = field(default_factory=list)
+    budget: RunBudget | None = None
 
 
 def run_received(submission: Submission, run_id: str, *, request_id: str | None) -> NewEvent:
@@ -83,6 +84,7 @@ def run_received(submission: Submission, run_id: str, *, request_id: str | None)
         profile=submission.profile,
         playbook=submission.playbook,
         requested_orders=list(submission.orders),
+        budget=submission.budget,
     )
     metadata = EventMetadata(correlation_id=run_id, causation_id=request_id, actor="gateway")
     return NewEvent.of(payload, metadata=metadata)

@@ -31,6 +31,7 @@ from ironclaw.worker.domain.engine import (
 from ironclaw.worker.domain.ports import AttemptServices, event_metadata
 from ironclaw.worker.domain.profiles import ProfileRefused, budget_with_profile, resolve_profile
 from ironclaw.worker.domain.report import after_action_report, settling_event
+from ironclaw.worker.domain.run_budget import RunBudgetSpent, within_run_budget
 from ironclaw.worker.domain.running import Heartbeat, ProgressBoard, heartbeat_interval, run_bounded
 from ironclaw.worker.domain.task_file import render_task_md
 from ironclaw.worker.domain.theater_config import (
@@ -98,7 +99,7 @@ class Attempt:
     def _run(self) -> str:
         try:
             engine = self._engine()
-        except (EngineUnavailable, InvalidTheaterConfig, ProfileRefused) as error:
+        except (EngineUnavailable, InvalidTheaterConfig, ProfileRefused, RunBudgetSpent) as error:
             return self._settle(failure(str(error), retryable=False), None)
         try:
             view = self._worktree()
@@ -126,9 +127,9 @@ class Attempt:
             profiles=self.services.profiles,
             overrides=self.theater_config.profiles,
         )
-        self.spec = dataclasses.replace(
-            self.spec, budget=budget_with_profile(self.spec.budget, profile)
-        )
+        budget = budget_with_profile(self.spec.budget, profile)
+        budget = within_run_budget(self.services.ledger, self.order.run_id, budget)
+        self.spec = dataclasses.replace(self.spec, budget=budget)
         self.engine_name = choose_engine(self.order.engine, list(self.order.commands), profile)
         if profile is None:
             return self.services.load_engine(self.engine_name)
