@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, JsonValue, model_validator
 
-from ironclaw.contracts.ids import new_id
+from ironclaw.contracts.ids import derived_event_id, new_id
 from ironclaw.contracts.models import (
     ORDER_KEY_PATTERN,
     THEATER_NAME_PATTERN,
@@ -505,6 +505,17 @@ class NewEvent(Frozen):
             type=payload.event_type,
             data=payload.model_dump(mode="json"),
             metadata=metadata or EventMetadata(),
+        )
+
+    @classmethod
+    def derived(cls, payload: EventPayload, *parts: str | int, actor: str) -> NewEvent:
+        """`payload` appended by `actor` under an id derived from its type and `parts`: the
+        same writer deciding the same thing twice stores it once (see `derived_event_id`)."""
+        return cls(
+            id=derived_event_id(actor, payload.event_type, *parts),
+            type=payload.event_type,
+            data=payload.model_dump(mode="json"),
+            metadata=EventMetadata(actor=actor),
         )
 
     def payload(self) -> EventPayload:

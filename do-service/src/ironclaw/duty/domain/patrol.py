@@ -16,8 +16,7 @@ from typing import Protocol
 
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import OrderView
-from ironclaw.contracts.clients.ledger import LedgerClient, LedgerConflict
-from ironclaw.contracts.ids import derived_event_id
+from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.kit.logging import bound_context, get_logger
 from ironclaw.contracts.models import OrderStatus
 from ironclaw.contracts.tasks import ExecuteOrder
@@ -33,6 +32,7 @@ from ironclaw.duty.domain.recovery import (
     recovery_cause,
     recovery_is_current,
     reissue_or_fail,
+    request_integration,
 )
 from ironclaw.duty.domain.stragglers import RunMessages, StragglerWatch
 
@@ -230,24 +230,5 @@ class DutyPatrol:
             if cycle.now - finished < wait:
                 continue
             cycle.saw["unintegrated"] += 1
-            if self._request_integration(order):
+            if request_integration(self._ledger, order):
                 cycle.did.append(f"integration_ready {order.order_id}#{order.attempt}")
-
-    def _request_integration(self, order: OrderView) -> bool:
-        """Append the duty officer's one `IntegrationReady` for this attempt; False if stored."""
-        ready = ev.IntegrationReady(
-            order_id=order.order_id, run_id=order.run_id, attempt=order.attempt
-        )
-        event = ev.NewEvent(
-            id=derived_event_id("duty", ready.event_type, order.order_id, order.attempt),
-            type=ready.event_type,
-            data=ready.model_dump(mode="json"),
-            metadata=ev.EventMetadata(actor="duty"),
-        )
-        try:
-            result = self._ledger.append(order.order_id, [event], expected_version=order.version)
-        except LedgerConflict:
-            return False
-        if not result.duplicate:
-            log.info("duty.order.integration_requested", order_id=order.order_id)
-        return not result.duplicate

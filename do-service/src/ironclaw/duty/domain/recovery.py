@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import AttemptView, OrderView, StreamPage
 from ironclaw.contracts.clients.ledger import LedgerClient, LedgerConflict
-from ironclaw.contracts.ids import derived_event_id
 from ironclaw.contracts.kit.logging import get_logger
 
 log = get_logger()
@@ -107,12 +106,7 @@ def reissue_or_fail(
             rescue_ref=attempt.rescue_ref,
         )
         done = f"reissued {order.order_id}#{order.attempt + 1}"
-    stored = ev.NewEvent(
-        id=derived_event_id("duty", event.event_type, order.order_id, order.attempt),
-        type=event.event_type,
-        data=event.model_dump(mode="json"),
-        metadata=ev.EventMetadata(actor="duty"),
-    )
+    stored = ev.NewEvent.derived(event, order.order_id, order.attempt, actor="duty")
     try:
         ledger.append(order.order_id, [stored], expected_version=order.version)
     except LedgerConflict:
@@ -120,3 +114,18 @@ def reissue_or_fail(
         return None
     log.info("duty.order." + done.split(" ", 1)[0], order_id=order.order_id, cause=cause.failure)
     return done
+
+
+def request_integration(ledger: LedgerClient, order: OrderView, *state: str) -> bool:
+    """Append the duty officer's `IntegrationReady` for the Order's attempt (and `state`, when
+    it asks again about a later state) at the Order's version; False when it was already
+    asked or the Order moved on."""
+    ready = ev.IntegrationReady(order_id=order.order_id, run_id=order.run_id, attempt=order.attempt)
+    event = ev.NewEvent.derived(ready, order.order_id, order.attempt, *state, actor="duty")
+    try:
+        result = ledger.append(order.order_id, [event], expected_version=order.version)
+    except LedgerConflict:
+        return False
+    if not result.duplicate:
+        log.info("duty.order.integration_requested", order_id=order.order_id, state=list(state))
+    return not result.duplicate

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ironclaw.contracts import events as ev
-from ironclaw.contracts.api import OrderView, RunView
-from ironclaw.contracts.clients.ledger import LedgerClient, LedgerConflict
-from ironclaw.contracts.ids import derived_event_id
+from ironclaw.contracts.api import RunView
+from ironclaw.contracts.clients.ledger import LedgerClient
 from ironclaw.contracts.kit.logging import bound_context, get_logger
 from ironclaw.contracts.models import ORDER_SETTLED, OrderStatus, RunStatus
 from ironclaw.contracts.tasks import DeliverReply, OrderSettled, PlanRun
+from ironclaw.duty.domain.recovery import request_integration
 
 log = get_logger()
 
@@ -96,7 +96,8 @@ class StragglerWatch:
                 continue
             found.saw["integrations_stuck"] += 1
             with bound_context(run_id=order.run_id, order_id=order.order_id, attempt=order.attempt):
-                if _reintegrate(self._ledger, order):
+                stuck_since = order.updated_at.isoformat()  # one ask per stuck state
+                if request_integration(self._ledger, order, stuck_since):
                     found.did.append(f"integration_ready {order.order_id}#{order.attempt}")
         self._unreplied(now, found)
         return found
@@ -162,22 +163,3 @@ def _resettle(ledger: LedgerClient, messages: RunMessages, run: RunView) -> bool
     )
     log.info("duty.run.settlement_requested", order_id=latest.order_id)
     return True
-
-
-def _reintegrate(ledger: LedgerClient, order: OrderView) -> bool:
-    """One `IntegrationReady` per stuck state of the Order (named by its last real change)."""
-    ready = ev.IntegrationReady(order_id=order.order_id, run_id=order.run_id, attempt=order.attempt)
-    stuck_since = order.updated_at.isoformat()
-    event = ev.NewEvent(
-        id=derived_event_id("duty", ready.event_type, order.order_id, order.attempt, stuck_since),
-        type=ready.event_type,
-        data=ready.model_dump(mode="json"),
-        metadata=ev.EventMetadata(actor="duty"),
-    )
-    try:
-        result = ledger.append(order.order_id, [event], expected_version=order.version)
-    except LedgerConflict:
-        return False
-    if not result.duplicate:
-        log.info("duty.order.reintegration_requested")
-    return not result.duplicate

@@ -6,7 +6,6 @@ from __future__ import annotations
 from ironclaw.contracts import events as ev
 from ironclaw.contracts.api import OrderView
 from ironclaw.contracts.clients.ledger import LedgerConflict
-from ironclaw.contracts.ids import derived_event_id
 from ironclaw.contracts.kit.git import GitError, git
 from ironclaw.contracts.kit.logging import get_logger
 from ironclaw.observer.domain.cycle import Cycle, current_attempt
@@ -41,12 +40,7 @@ def _announce_if_waiting(cycle: Cycle, order: OrderView, ready_after_s: float) -
     if cycle.age_s(finished) < ready_after_s:
         return
     ready = ev.IntegrationReady(order_id=order.order_id, run_id=order.run_id, attempt=order.attempt)
-    event = ev.NewEvent(
-        id=derived_event_id("observer", ready.event_type, order.order_id, order.attempt),
-        type=ready.event_type,
-        data=ready.model_dump(mode="json"),
-        metadata=ev.EventMetadata(actor="observer"),
-    )
+    event = ev.NewEvent.derived(ready, order.order_id, order.attempt, actor="observer")
     try:
         result = cycle.ledger.append(order.order_id, [event], expected_version=order.version)
     except LedgerConflict:
